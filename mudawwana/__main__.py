@@ -1,0 +1,3 @@
+from mudawwana.cli import main
+
+main()

@@ -1,0 +1,44 @@
+"""The typer app, shared console helpers and the one-line error convention."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import NoReturn, Optional
+
+import typer
+from rich.console import Console
+
+from mudawwana import __version__
+
+app = typer.Typer(
+    name="mudawwana",
+    help="Raw Arabic text -> stanza pre-annotations -> corrections in Label Studio -> a Hugging Face dataset.\n\n"
+    "Example: mudawwana demo",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Logs, progress bars and summaries go to stderr; data goes to files or stdout, never mixed.
+console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mudawwana {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+                                           help="Print the version and exit."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages to stderr."),
+) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
