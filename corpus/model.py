@@ -290,3 +290,11 @@ def _assign_word_offsets(tok: Token) -> None:
     else:
         for w in tok.words:
             w.start, w.end = tok.start, tok.end
+
+
+# Sentence metadata keys (`# key = value` comments) that stages write and read.
+META_MODEL_VERSION = "model_version"   # which model pre-annotated the sentence (name@hash)
+META_TEXT_NORM = "text_norm"           # the normalized text the tagger saw, when it differs from `# text`
+META_STATUS = "annotation_status"      # predicted | submitted | reviewed | accepted
+META_ANNOTATORS = "annotators"         # comma-separated pseudonymous annotator ids
+META_AGREEMENT = "agreement"           # mean pairwise agreement over columns, when several annotators

@@ -1,0 +1,1 @@
+"""Fixtures: tiny stanza models trained from the bundled sample (see corpus/train.py)."""
