@@ -1,0 +1,150 @@
+"""The tag job: input files -> normalized -> stanza -> one CoNLL-U file, resumable, in batches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .checkpoint import Checkpoint
+from .normalize import NormalizationOptions
+from .readers import ReaderOptions, Skip, TokenizedDocument, count_documents, read_documents
+from .tagger import batches, tag_raw_documents, tag_tokenized_documents
+
+# Characters of raw text per stanza bulk call: big enough to keep stanza's batches full, small enough
+# that a checkpoint is never far behind.
+DEFAULT_BATCH_CHARS = 20_000
+
+
+@dataclass
+class TagReport:
+    output: Path
+    documents: int = 0
+    sentences: int = 0
+    tokens: int = 0
+    words: int = 0
+    resumed_documents: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    model_version: str = ""
+
+
+Progress = Callable[[int, int | None], None]  # (documents done, total or None)
+
+
+def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, model_dir: str | os.PathLike | None = None,
+              device: str = "auto", normalization: NormalizationOptions | None = None,
+              reader_options: ReaderOptions | None = None, keep: bool = False,
+              batch_chars: int = DEFAULT_BATCH_CHARS, progress: Progress | None = None,
+              pipeline=None, model_info=None) -> TagReport:
+    """Tag every input into `output` (CoNLL-U). Rerunning after an interruption resumes.
+
+    `pipeline`/`model_info` may be passed to reuse a loaded stanza pipeline (benchmarks, tests).
+    With `keep=True`, CoNLL-U inputs keep their annotations unchanged (e.g. a treebank to revise).
+    """
+    normalization = normalization or NormalizationOptions()
+    reader_options = reader_options or ReaderOptions()
+    report = TagReport(Path(output))
+    documents = read_documents(inputs, reader_options, report.skipped.append)
+
+    needs_model = not keep or any(not str(p).lower().endswith((".conllu", ".conll")) for p in inputs)
+    raw_pipeline = tokenized_pipeline = None
+    if needs_model:
+        from .models import load_pipeline
+
+        if pipeline is None:
+            pipeline, model_info = load_pipeline(Path(model_dir) if model_dir else None, device=device)
+        raw_pipeline = pipeline
+        report.model_version = model_info.model_version
+
+    fingerprint = _fingerprint(inputs, report.model_version, normalization, reader_options, keep)
+    checkpoint = Checkpoint.open(output, fingerprint)
+    report.resumed_documents = checkpoint.done_documents
+    total = count_documents(inputs, reader_options)
+    done = 0
+    try:
+        for batch in batches(documents, _size, batch_chars):
+            if done + len(batch) <= checkpoint.done_documents:  # finished in an earlier run
+                done += len(batch)
+                _progress(progress, done, total)
+                continue
+            todo = batch[max(0, checkpoint.done_documents - done):]
+            sentences = []
+            for doc, doc_sentences in _tag_batch(todo, raw_pipeline, keep, normalization, report.model_version,
+                                                 lambda: tokenized_pipeline_for(model_dir, device, model_info)):
+                sentences.extend(doc_sentences)
+            report.tokens += sum(len(s.tokens) for s in sentences)
+            report.words += sum(len(s.words) for s in sentences)
+            checkpoint.write(sentences, len(todo))
+            done += len(batch)
+            _progress(progress, done, total)
+        checkpoint.finish()
+    finally:
+        checkpoint.close()
+    report.documents = done
+    report.sentences = checkpoint.sentences
+    return report
+
+
+_TOKENIZED_PIPELINES: dict = {}
+
+
+def tokenized_pipeline_for(model_dir, device, model_info):
+    """A pipeline for already tokenized input (loaded once per model dir)."""
+    from .models import load_pipeline
+
+    key = (str(model_dir), device)
+    if key not in _TOKENIZED_PIPELINES:
+        _TOKENIZED_PIPELINES[key] = load_pipeline(Path(model_dir) if model_dir else None, device=device,
+                                                  pretokenized=True)[0]
+    return _TOKENIZED_PIPELINES[key]
+
+
+def _tag_batch(docs, raw_pipeline, keep, normalization, model_version, get_tokenized_pipeline):
+    raw = [d for d in docs if not isinstance(d, TokenizedDocument)]
+    results = {}
+    if raw:
+        for doc, sentences in tag_raw_documents(raw_pipeline, raw, normalization, model_version):
+            results[id(doc)] = sentences
+    tokenized = [d for d in docs if isinstance(d, TokenizedDocument)]
+    if tokenized and keep:
+        for doc in tokenized:
+            results[id(doc)] = doc.sentences
+    elif tokenized:
+        for doc, sentences in tag_tokenized_documents(get_tokenized_pipeline(), tokenized, model_version):
+            results[id(doc)] = sentences
+    for doc in docs:  # input order
+        yield doc, results[id(doc)]
+
+
+def _size(doc) -> int:
+    if isinstance(doc, TokenizedDocument):
+        return sum(len(s.text) for s in doc.sentences)
+    return sum(len(p.text) for p in doc.paragraphs)
+
+
+def _progress(progress: Progress | None, done: int, total: int | None) -> None:
+    if progress:
+        progress(done, total)
+
+
+def _fingerprint(inputs, model_version, normalization, reader_options, keep) -> str:
+    """What identifies a job: resuming is only safe when all of it is unchanged."""
+    parts = {
+        "inputs": [[str(Path(p).resolve()), _file_signature(Path(p))] for p in inputs],
+        "model": model_version, "normalization": normalization.describe(),
+        "reader": vars(reader_options), "keep": keep,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _file_signature(path: Path) -> list:
+    if not path.exists():
+        return []
+    if path.is_dir():
+        return sorted([str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns]
+                      for p in path.rglob("*") if p.is_file())
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]

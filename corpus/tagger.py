@@ -1,0 +1,150 @@
+"""Stanza output -> the data model, with every offset pointing into the ORIGINAL text.
+
+Stanza sees the normalized paragraph; each stanza token's span is mapped back through the
+NormalizedText, so `sentence.text[token.start:token.end] == token.form` is the surface an annotator sees.
+
+How the written CoNLL-U keeps both forms and still passes the UD validator (which checks that the token
+FORMs concatenate to `# text`):
+- `# text` and every token's FORM (a single-word token's word FORM, or a multi-word token's range line)
+  are the ORIGINAL surface, diacritics and tatweel included;
+- `# text_norm` holds the normalized sentence the tagger saw, when it differs;
+- a single-word token whose normalized form differs carries `Norm=<form>` in MISC;
+- the words inside a multi-word token carry stanza's (normalized) forms, e.g. ب + أن + ه.
+A stray invisible character the normalizer deleted and that sits between two spaces belongs to no token;
+it is written as a space in `# text` (same length, so offsets still hold).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Sequence
+
+from .model import (META_MODEL_VERSION, META_TEXT_NORM, Entity, Sentence, Token, Word, assign_offsets,
+                    set_misc)
+from .normalize import NormalizationOptions, NormalizedText, normalize
+from .readers import RawDocument, TokenizedDocument
+
+
+def paragraph_sentences(doc_id: str, para_index: int, norm: NormalizedText, stanza_doc,
+                        model_version: str) -> list[Sentence]:
+    """Convert one tagged paragraph into Sentences with ids `<doc>-p<k>-s<n>`."""
+    sentences = []
+    for n, st_sent in enumerate(stanza_doc.sentences, 1):
+        sentence = _convert_sentence(norm, st_sent)
+        sentence.doc_id = doc_id
+        comments = []
+        if para_index == 1 and n == 1:
+            comments.append(f"newdoc id = {doc_id}")
+        if n == 1:
+            comments.append(f"newpar id = {doc_id}-p{para_index}")
+        comments.append(f"sent_id = {doc_id}-p{para_index}-s{n}")
+        sentence.comments = comments + sentence.comments
+        sentence.set_meta(META_MODEL_VERSION, model_version)
+        sentences.append(sentence)
+    return sentences
+
+
+def _convert_sentence(norm: NormalizedText, st_sent) -> Sentence:
+    spans = [norm.to_original_span(t.start_char, t.end_char) for t in st_sent.tokens]
+    sent_start, sent_end = spans[0][0], spans[-1][1]
+    original = norm.original
+    text = _validator_safe_text(original[sent_start:sent_end], [(s - sent_start, e - sent_start) for s, e in spans])
+    norm_text = norm.text[st_sent.tokens[0].start_char:st_sent.tokens[-1].end_char]
+
+    tokens: list[Token] = []
+    for i, (st_tok, (start, end)) in enumerate(zip(st_sent.tokens, spans)):
+        surface = original[start:end]
+        next_start = spans[i + 1][0] if i + 1 < len(spans) else None
+        words = [_convert_word(w) for w in st_tok.words]
+        token = Token(form=surface, words=words)
+        if len(words) == 1:
+            words[0].form = surface
+            if st_tok.text != surface:
+                words[0].misc = set_misc(words[0].misc, "Norm", st_tok.text)
+        if next_start is not None and next_start == end:
+            token.misc = set_misc(token.misc, "SpaceAfter", "No")
+        tokens.append(token)
+
+    sentence = Sentence(tokens=tokens, comments=[f"text = {text}"])
+    if norm_text != text:
+        sentence.set_meta(META_TEXT_NORM, norm_text)
+    assign_offsets(sentence)
+    sentence.set_entities(_entities(st_sent))
+    return sentence
+
+
+def _convert_word(w) -> Word:
+    feats = w.feats or "_"
+    return Word(id=w.id, form=w.text, lemma=w.lemma or "_", upos=w.upos or "_", xpos=w.xpos or "_",
+                feats=feats, head=w.head, deprel=w.deprel or "_")
+
+
+def _validator_safe_text(text: str, spans: list[tuple[int, int]]) -> str:
+    """Replace characters that are in no token and are not whitespace by spaces (length kept)."""
+    covered = bytearray(len(text))
+    for s, e in spans:
+        covered[s:e] = b"\x01" * (e - s)
+    chars = list(text)
+    for i, ch in enumerate(chars):
+        if not covered[i] and not ch.isspace():
+            chars[i] = " "
+    return "".join(chars)
+
+
+def _entities(st_sent) -> list[Entity]:
+    """Stanza's entity spans (if the model has NER) as token-index spans."""
+    ents = getattr(st_sent, "ents", None) or []
+    if not ents:
+        return []
+    index = {id(tok): i for i, tok in enumerate(st_sent.tokens)}
+    out = []
+    for ent in ents:
+        toks = [index[id(t)] for t in ent.tokens if id(t) in index]
+        if toks:
+            out.append(Entity(min(toks), max(toks) + 1, ent.type))
+    return out
+
+
+def tag_raw_documents(pipeline, documents: Sequence[RawDocument], options: NormalizationOptions,
+                      model_version: str) -> Iterator[tuple[RawDocument, list[Sentence]]]:
+    """Tag a batch of raw documents in one stanza bulk call; yield each document with its sentences."""
+    import stanza
+
+    jobs = []  # (doc, paragraph index, normalized text)
+    for doc in documents:
+        for k, para in enumerate(doc.paragraphs, 1):
+            jobs.append((doc, k, normalize(para.text, options)))
+    tagged = pipeline.bulk_process([stanza.Document([], text=norm.text) for _, _, norm in jobs]) if jobs else []
+    by_doc: dict[int, list[Sentence]] = {id(d): [] for d in documents}
+    for (doc, k, norm), st_doc in zip(jobs, tagged):
+        by_doc[id(doc)].extend(paragraph_sentences(doc.doc_id, k, norm, st_doc, model_version))
+    for doc in documents:
+        yield doc, by_doc[id(doc)]
+
+
+def tag_tokenized_documents(pipeline, documents: Sequence[TokenizedDocument],
+                            model_version: str) -> Iterator[tuple[TokenizedDocument, list[Sentence]]]:
+    """Re-tag already tokenized sentences (pos, lemma, depparse) keeping their tokens and words."""
+    sentences = [s for d in documents for s in d.sentences]
+    if sentences:
+        st_doc = pipeline([[w.form for w in s.words] for s in sentences])
+        for sentence, st_sent in zip(sentences, st_doc.sentences):
+            for word, st_word in zip(sentence.words, st_sent.words):
+                new = _convert_word(st_word)
+                word.lemma, word.upos, word.xpos, word.feats = new.lemma, new.upos, new.xpos, new.feats
+                word.head, word.deprel = new.head, new.deprel
+            sentence.set_meta(META_MODEL_VERSION, model_version)
+    for doc in documents:
+        yield doc, doc.sentences
+
+
+def batches(items: Iterable, size_of, budget: int) -> Iterator[list]:
+    """Group items into lists whose summed size_of(item) stays near `budget` (at least one item each)."""
+    batch, used = [], 0
+    for item in items:
+        batch.append(item)
+        used += size_of(item)
+        if used >= budget:
+            yield batch
+            batch, used = [], 0
+    if batch:
+        yield batch
