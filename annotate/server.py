@@ -1,0 +1,409 @@
+"""Find or install Label Studio, start it on 127.0.0.1, wait until it answers, stop it.
+
+Label Studio runs as a separate process from its own virtualenv: its pins (Django, pyarrow, ...) must not fight
+stanza's or datasets'. Measured behaviour this code relies on: /work/shared/notes/label-studio.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.errors import MudawwanaError
+
+log = logging.getLogger(__name__)
+
+LS_REQUIREMENT = "label-studio==1.23.*"
+DEFAULT_USERNAME = "admin@mudawwana.local"
+CREDENTIALS_FILE = "mudawwana-credentials.json"  # 0600: password and API token of the local admin
+STATE_FILE = "mudawwana-studio.json"  # pid and URL of the server running on this data dir
+LOG_FILE = "label-studio.log"
+DB_FILE = "label_studio.sqlite3"
+# Ours, not Label Studio's: never copied from a template.
+_RUNTIME_FILES = (STATE_FILE, LOG_FILE)
+# Label Studio reads these un-prefixed names too; a stray HOST or PORT in the user's shell would move the server.
+_SCRUBBED_ENV = ("HOST", "PORT", "USERNAME", "PASSWORD", "DEBUG")
+
+
+class StudioError(MudawwanaError):
+    """Label Studio cannot be installed, started, reached or used."""
+
+
+# --- finding the executable -----------------------------------------------------------------------------------
+
+def managed_venv() -> Path:
+    return Path(os.environ.get("MUDAWWANA_LS_VENV") or Path.home() / ".cache/mudawwana/label-studio-venv")
+
+
+def find_label_studio(install: bool = True) -> Path:
+    """$MUDAWWANA_LABEL_STUDIO, else `label-studio` on PATH, else the managed virtualenv (created if missing)."""
+    explicit = os.environ.get("MUDAWWANA_LABEL_STUDIO")
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            raise StudioError(f"MUDAWWANA_LABEL_STUDIO={explicit} is not an executable: point it at `label-studio`")
+        return Path(explicit)
+    on_path = shutil.which("label-studio")
+    if on_path:
+        return Path(on_path)
+    venv = managed_venv()
+    exe = venv / "bin" / "label-studio"
+    if exe.exists():
+        return exe
+    if not install:
+        raise StudioError(f"Label Studio is not installed: no `label-studio` on PATH nor in {venv}")
+    _install(venv)
+    return exe
+
+
+def _install(venv: Path) -> None:
+    import fcntl  # POSIX only, like the rest of the process handling here
+
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    # A lock: two commands started at once must not pip-install into the same virtualenv.
+    with open(venv.parent / f".{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (venv / "bin" / "label-studio").exists():
+            return
+        say = lambda msg: print(f"mudawwana: {msg}", file=sys.stderr, flush=True)  # noqa: E731
+        say(f"installing {LS_REQUIREMENT} into its own virtualenv {venv} (one time, a few minutes)")
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            # pip's progress goes to our stderr: stdout is for data.
+            subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "--progress-bar", "off",
+                            LS_REQUIREMENT], check=True, stdout=sys.stderr)
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise StudioError(f"could not install Label Studio into {venv} ({e}); install it yourself "
+                              f"(`pip install {LS_REQUIREMENT}` in any virtualenv) and set "
+                              "MUDAWWANA_LABEL_STUDIO to its `label-studio`") from None
+        say("Label Studio installed")
+
+
+def label_studio_version(exe: Path) -> str:
+    """Asked of the package metadata: `label-studio --version` would start a server, `version` dials PyPI."""
+    first = Path(exe).read_bytes()[:300].split(b"\n", 1)[0]
+    python = first[2:].decode().strip() if first.startswith(b"#!") else sys.executable
+    code = "import importlib.metadata as m; print(m.version('label-studio'))"
+    try:
+        out = subprocess.run([*python.split(), "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise StudioError(f"cannot tell the version of {exe}: {e}") from None
+    return out.stdout.strip()
+
+
+# --- credentials and environment ---------------------------------------------------------------------------------
+
+def load_credentials(data_dir: Path) -> dict | None:
+    path = Path(data_dir) / CREDENTIALS_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _ensure_credentials(data_dir: Path, username: str | None, password: str | None, api_key: str | None) -> dict:
+    """Label Studio creates the user only on first start, so the first credentials are kept and reused."""
+    stored = load_credentials(data_dir) or {}
+    creds = {
+        "username": username or stored.get("username") or DEFAULT_USERNAME,
+        "password": password or stored.get("password") or secrets.token_urlsafe(18),
+        # 40 hex characters: the size of Label Studio's token column; shell-safe like the password.
+        "api_key": api_key or stored.get("api_key") or secrets.token_hex(20),
+    }
+    if not stored:
+        path = data_dir / CREDENTIALS_FILE
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(creds, f, indent=1)
+        os.chmod(path, 0o600)  # O_CREAT's mode is masked by umask
+    return creds
+
+
+def studio_env(data_dir: Path, creds: dict) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+    env.update({
+        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),  # --data-dir alone still writes ~/.local/share/label-studio
+        "XDG_CONFIG_HOME": str(data_dir / "xdg"),  # else a telemetry id lands in ~/.config
+        "LABEL_STUDIO_USERNAME": creds["username"],
+        "LABEL_STUDIO_PASSWORD": creds["password"],
+        "LABEL_STUDIO_USER_TOKEN": creds["api_key"],
+        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",  # else our plain token is refused with 401
+        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        # Offline and quiet: with the defaults the server tries ~140 outbound connections.
+        "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "", "COLLECT_ANALYTICS": "false", "LATEST_VERSION_CHECK": "false",
+        "PYTHONUNBUFFERED": "1",  # the "Starting development server at" line must reach the log at once
+    })
+    return env
+
+
+# --- the server ----------------------------------------------------------------------------------------------
+
+@dataclass
+class StudioServer:
+    url: str
+    api_key: str
+    username: str | None = None
+    password: str | None = None
+    data_dir: Path | None = None
+    process: subprocess.Popen | None = None  # set only when this Python process started it
+    pid: int | None = None
+
+    @property
+    def owned(self) -> bool:
+        return self.process is not None
+
+    def stop(self, timeout: float = 20) -> None:
+        """Stops the server if this process started it; a reused server is left to its owner (see stop_studio)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        _kill_group(self.process.pid, timeout, self.process)
+        if self.data_dir is not None:
+            _remove_state(self.data_dir, self.process.pid)
+
+    def __enter__(self) -> StudioServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:  # keeps the password and the key out of logs and test reports
+        return f"StudioServer(url={self.url!r}, pid={self.pid}, data_dir={str(self.data_dir)!r}, owned={self.owned})"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_busy(port: int) -> bool:
+    # Same test as Label Studio's own (a connect to localhost), so we see what makes it move to P+1.
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("localhost", port)) == 0
+
+
+def _get(url: str, api_key: str | None = None, timeout: float = 5) -> tuple[int, object]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Token {api_key}"} if api_key else {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            body = r.read()
+            status = r.status
+    except urllib.error.HTTPError as e:
+        return e.code, None
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, None
+
+
+def is_healthy(url: str, timeout: float = 5) -> bool:
+    try:
+        return _get(f"{url}/health", timeout=timeout) == (200, {"status": "UP"})
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def log_tail(data_dir: Path, lines: int = 15) -> str:
+    try:
+        text = (Path(data_dir) / LOG_FILE).read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped) is not a server
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _is_our_server(pid: int, data_dir: Path) -> bool:
+    """Guards against a recycled pid: the process must be a label-studio started on this data dir."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return _pid_alive(pid) and not Path("/proc/self").exists()  # no /proc (macOS): trust the pid
+    except OSError:
+        return False
+    return str(data_dir).encode() in cmdline and b"start" in cmdline
+
+
+def _kill_group(pid: int, timeout: float, process: subprocess.Popen | None = None) -> None:
+    # The server runs in its own session (start_new_session), so its pid is its process group.
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process is not None:
+                if process.poll() is not None:
+                    return
+            elif not _pid_alive(pid):
+                return
+            time.sleep(0.2)
+        log.warning("Label Studio (pid %d) ignored %s", pid, sig.name)
+
+
+def _remove_state(data_dir: Path, pid: int) -> None:
+    path = Path(data_dir) / STATE_FILE
+    try:
+        if json.loads(path.read_text()).get("pid") == pid:
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def find_running(data_dir: Path) -> StudioServer | None:
+    """The server already running on this data dir (state file, live pid, healthy), else None."""
+    data_dir = Path(data_dir).absolute()
+    try:
+        state = json.loads((data_dir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    creds = load_credentials(data_dir)
+    if creds and _is_our_server(state["pid"], data_dir) and is_healthy(state["url"]):
+        return StudioServer(url=state["url"], api_key=creds["api_key"], username=creds["username"],
+                            password=creds["password"], data_dir=data_dir, pid=state["pid"])
+    return None
+
+
+def stop_studio(data_dir: Path, timeout: float = 20) -> int | None:
+    """Stops the server running on this data dir, whoever started it; returns its pid, or None if none ran."""
+    data_dir = Path(data_dir).absolute()
+    try:
+        pid = json.loads((data_dir / STATE_FILE).read_text())["pid"]
+    except (OSError, ValueError, KeyError):
+        return None
+    if not (_pid_alive(pid) and _is_our_server(pid, data_dir)):
+        (data_dir / STATE_FILE).unlink(missing_ok=True)  # stale: the server died or the machine rebooted
+        return None
+    _kill_group(pid, timeout)
+    _remove_state(data_dir, pid)
+    return pid
+
+
+def _copy_template(template_dir: Path, data_dir: Path) -> None:
+    if (data_dir / DB_FILE).exists():
+        return  # never overwrite a real database
+    if not (Path(template_dir) / DB_FILE).exists():
+        raise StudioError(f"{template_dir} is not a Label Studio data dir (no {DB_FILE})")
+    shutil.copytree(template_dir, data_dir, dirs_exist_ok=True, ignore=lambda d, names: [
+        n for n in names if Path(d) == Path(template_dir) and n in _RUNTIME_FILES])
+
+
+def start_label_studio(data_dir: Path, port: int | None = None, username: str | None = None,
+                       password: str | None = None, api_key: str | None = None, timeout: float = 180,
+                       template_dir: Path | None = None) -> StudioServer:
+    """Starts Label Studio on 127.0.0.1 for `data_dir`, or returns the one already running there.
+
+    `template_dir`: a data dir migrated by an earlier start, copied in when `data_dir` has no database yet (a first
+    start spends ~75 s on migrations, a copy starts in ~8 s); its credentials file comes along with it.
+    Explicit credentials override the stored ones but Label Studio only applies them when it creates the user.
+    """
+    data_dir = Path(data_dir).absolute()
+    running = find_running(data_dir)
+    if running is not None:
+        if port is not None and not running.url.endswith(f":{port}"):
+            log.warning("Label Studio already runs for %s at %s; not starting another on port %d",
+                        data_dir, running.url, port)
+        return running
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if template_dir is not None:
+        _copy_template(Path(template_dir), data_dir)
+    creds = _ensure_credentials(data_dir, username, password, api_key)
+    exe = find_label_studio()
+    # A picked port can be taken before Label Studio binds it; it then moves to P+1, so pick again.
+    for attempt in range(3):
+        chosen = port if port is not None else free_port()
+        if port is not None and _port_busy(port):
+            raise StudioError(f"port {port} on this machine is busy: choose another with --port")
+        server = _launch(exe, data_dir, chosen, creds)
+        try:
+            if _wait_ready(server, chosen, timeout):
+                return server
+        except BaseException:
+            server.stop()
+            raise
+        server.stop()
+        if port is not None:
+            break
+    raise StudioError(f"port {chosen} was taken while Label Studio started: rerun, or choose one with --port")
+
+
+def _launch(exe: Path, data_dir: Path, port: int, creds: dict) -> StudioServer:
+    log_path = data_dir / LOG_FILE
+    with open(log_path, "a") as logf:
+        logf.write(f"\n=== mudawwana: {exe} start on 127.0.0.1:{port}, {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        logf.flush()
+        cmd = [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port),
+               "--data-dir", str(data_dir)]
+        # Own session: Ctrl-C in the terminal is ours to handle, and a detached server outlives us.
+        process = subprocess.Popen(cmd, env=studio_env(data_dir, creds), cwd=data_dir, stdin=subprocess.DEVNULL,
+                                   stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    (data_dir / STATE_FILE).write_text(json.dumps({"pid": process.pid, "url": url, "exe": str(exe)}))
+    log.info("started Label Studio pid %d at %s, log %s", process.pid, url, log_path)
+    return StudioServer(url=url, api_key=creds["api_key"], username=creds["username"], password=creds["password"],
+                        data_dir=data_dir, process=process, pid=process.pid)
+
+
+_STARTED = re.compile(r"Starting development server at http://[^:/]+:(\d+)/")
+
+
+def _wait_ready(server: StudioServer, port: int, timeout: float) -> bool:
+    """True when up on `port`; False when it moved to another port; StudioError when it died or timed out."""
+    data_dir = server.data_dir
+    log_path = data_dir / LOG_FILE
+    offset = log_path.stat().st_size  # only this start's lines count
+    deadline = time.monotonic() + timeout
+    bound = None
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise StudioError(f"Label Studio exited with code {server.process.returncode} while starting; "
+                              f"last lines of {log_path}:\n{log_tail(data_dir)}")
+        if bound is None:
+            with open(log_path, errors="replace") as f:
+                f.seek(offset)
+                m = _STARTED.search(f.read())
+            bound = m and int(m.group(1))
+            if bound is not None and bound != port:
+                log.warning("Label Studio moved from busy port %d to %d; retrying", port, bound)
+                return False
+        # Health alone could be another server's answer on a busy port: require our own start line first.
+        if bound == port and is_healthy(server.url, timeout=2):
+            _check_login(server)
+            return True
+        time.sleep(0.5)
+    raise StudioError(f"Label Studio did not answer {server.url}/health within {timeout:.0f} s; "
+                      f"last lines of {log_path}:\n{log_tail(data_dir)}")
+
+
+def _check_login(server: StudioServer) -> None:
+    """The token only takes effect when the user is created: a data dir from elsewhere can have other users."""
+    try:
+        status, body = _get(f"{server.url}/api/current-user/whoami", server.api_key)
+    except (OSError, urllib.error.URLError) as e:
+        raise StudioError(f"Label Studio at {server.url} stopped answering: {e}") from None
+    if status != 200:
+        raise StudioError(f"Label Studio started on {server.data_dir}, but its database does not accept the "
+                          f"API key in {server.data_dir / CREDENTIALS_FILE} (HTTP {status}): the data dir was "
+                          "created with other credentials; use a new --data-dir or pass that user's credentials")
