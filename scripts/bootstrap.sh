@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Set up mudawwana on a fresh machine, then run what was asked:
+#   bash scripts/bootstrap.sh demo   -> the main job on its embedded default (`mudawwana demo`)
+#   bash scripts/bootstrap.sh test   -> the test suite (what CI runs)
+# Re-running is cheap: every step checks whether it is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-demo}"
+PY="${PYTHON:-python3}"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+if [ ! -x .venv/bin/python ]; then
+  step "creating .venv"
+  "$PY" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+fi
+# Install torch first: pinning the CPU build keeps pip from pulling a multi-GB CUDA build for stanza.
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  step "installing torch (CPU)"
+  .venv/bin/pip install -q "torch==2.13.0" || .venv/bin/pip install -q torch
+fi
+step "installing mudawwana"
+.venv/bin/pip install -q -e ".[test]"
+
+# Label Studio lives in its own virtualenv: its pins (Django, pyarrow...) must not fight stanza/datasets.
+export MUDAWWANA_LS_VENV="${MUDAWWANA_LS_VENV:-$PWD/.ls-venv}"
+if [ ! -x "$MUDAWWANA_LS_VENV/bin/label-studio" ]; then
+  step "installing Label Studio into $MUDAWWANA_LS_VENV"
+  "$PY" -m venv "$MUDAWWANA_LS_VENV"
+  "$MUDAWWANA_LS_VENV/bin/pip" install -q --upgrade pip
+  "$MUDAWWANA_LS_VENV/bin/pip" install -q "label-studio==1.23.*"
+fi
+
+case "$what" in
+  demo)
+    step "running the demo"
+    exec .venv/bin/mudawwana demo
+    ;;
+  test)
+    # Headless Chromium (Debian's) takes the editor screenshot; Playwright never downloads a browser.
+    if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
+      step "installing chromium"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+        || echo "chromium could not be installed: the screenshot test will be skipped" >&2
+    fi
+    step "running the tests"
+    exec .venv/bin/pytest -q -ra
+    ;;
+  *)
+    echo "usage: bash scripts/bootstrap.sh [demo|test]" >&2
+    exit 2
+    ;;
+esac
