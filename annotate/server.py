@@ -42,6 +42,12 @@ class StudioError(MudawwanaError):
     """Label Studio cannot be installed, started, reached or used."""
 
 
+def default_data_dir() -> Path:
+    """Where `mudawwana studio` keeps its database unless told otherwise."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share"
+    return Path(base) / "mudawwana" / "label-studio"
+
+
 # --- finding the executable -----------------------------------------------------------------------------------
 
 def managed_venv() -> Path:
@@ -163,9 +169,10 @@ class StudioServer:
 
     def stop(self, timeout: float = 20) -> None:
         """Stops the server if this process started it; a reused server is left to its owner (see stop_studio)."""
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        _kill_group(self.process.pid, timeout, self.process)
+        if self.process.poll() is None:
+            _kill_group(self.process.pid, timeout, self.process)
         if self.data_dir is not None:
             _remove_state(self.data_dir, self.process.pid)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Sequence
 
+from .models import tag_pretokenized
 from .model import (META_MODEL_VERSION, META_TEXT_NORM, Entity, Sentence, Token, Word, assign_offsets,
                     set_misc)
 from .normalize import NormalizationOptions, NormalizedText, normalize
@@ -126,7 +127,7 @@ def tag_tokenized_documents(pipeline, documents: Sequence[TokenizedDocument],
     """Re-tag already tokenized sentences (pos, lemma, depparse) keeping their tokens and words."""
     sentences = [s for d in documents for s in d.sentences]
     if sentences:
-        st_doc = pipeline([[w.form for w in s.words] for s in sentences])
+        st_doc = tag_pretokenized(pipeline, [[w.form for w in s.words] for s in sentences])
         for sentence, st_sent in zip(sentences, st_doc.sentences):
             for word, st_word in zip(sentence.words, st_sent.words):
                 new = _convert_word(st_word)

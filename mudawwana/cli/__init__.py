@@ -7,9 +7,10 @@ library functions in corpus/, annotate/ and export/.
 from __future__ import annotations
 
 import importlib
+import sys
 
 from corpus.errors import MudawwanaError
-from mudawwana.cli.app import app, fail
+from mudawwana.cli.app import app, report_error
 
 # Importing a command module registers its subcommand on `app`.
 _COMMANDS = ("train", "tag", "studio", "push", "pull", "agreement", "export", "demo")
@@ -25,6 +26,8 @@ def main() -> None:
     try:
         app()
     except MudawwanaError as e:  # library errors are for users: one line, no traceback
-        fail(str(e))
+        report_error(str(e))
+        sys.exit(1)
     except KeyboardInterrupt:
-        fail("interrupted; rerun the same command to continue where it stopped", code=130)
+        report_error("interrupted; rerun the same command to continue where it stopped")
+        sys.exit(130)

@@ -23,8 +23,13 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 
+def report_error(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Stop a command with one line on stderr (inside a command; library errors reach main() instead)."""
+    report_error(message)
     raise typer.Exit(code)
 
 

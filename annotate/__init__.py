@@ -1,0 +1,1 @@
+"""Label Studio side: run a local server (server.py), connect to one (client.py)."""

@@ -1,0 +1,389 @@
+"""Pull corrected annotations from Label Studio back into CoNLL-U.
+
+Every submitted annotation is mapped back with annotate.mapping.annotation_to_sentence; a policy
+(annotate/policies.py) decides which one(s) make the sentence written for a task. Tasks without a submitted
+annotation (unannotated, skipped = every annotation cancelled) and, with the `reviewed` policy, tasks without a
+reviewed one, are counted and not written.
+
+An annotation that cannot be mapped is never dropped silently: it is reported with its task id and reason, and
+listed in the state file. Without --strict the sentence it would have produced is left out of the output (no
+stale or half-mapped sentence is exported in its place); with --strict the pull fails and writes nothing.
+
+Incremental pulls: beside the output a small state file (`<output>.pull-state.json`) remembers the project id,
+the policy, which task each written sentence came from, and a watermark (the largest task `updated_at` seen,
+capped by the server's clock when the pull began). The next pull fetches only tasks updated after it (a Data
+Manager filter on `updated_at`, in the one timestamp form the server accepts) and merges them into the existing
+output, in the project's task order. A different project, policy or layer set, or an output edited since,
+makes a full pull. Deleted tasks are only noticed by a full pull (delete the state file).
+
+Metadata comments added to each written sentence: annotation_status (submitted | reviewed | majority),
+annotators (pseudonyms: a salted hash of the Label Studio user id, never an email) and, when several annotators
+annotated the task, agreement (mean pairwise agreement over the project's columns). Everything else in the
+sentence comes from the mapping: a task whose every prediction was accepted unchanged comes back as pushed,
+plus these three comment lines.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+from annotate.policies import (POLICIES, Annotation, TaskRecord, columns_for, format_time, majority_sentence,
+                               normalize_task, parse_time, pseudonym, sentence_agreement)
+from annotate.push import _http, list_tasks, project_layers
+from corpus.conllu_io import ConlluError, atomic_writer, format_sentence, read_conllu
+from corpus.errors import InputError, MudawwanaError
+from corpus.model import META_AGREEMENT, META_ANNOTATORS, META_STATUS, Sentence
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, "int | None"], None]
+STATE_SUFFIX = ".pull-state.json"
+STATE_FORMAT = 1
+ADDED_META = (META_STATUS, META_ANNOTATORS, META_AGREEMENT)
+EXPORT_TIMEOUT = 1800.0
+
+
+class PullError(MudawwanaError):
+    """A pull that must not write its output (--strict and an unmappable annotation)."""
+
+
+@dataclass
+class MappingFailure:
+    task_id: int
+    sent_id: str | None
+    annotation_id: int
+    annotator: str  # pseudonym
+    reason: str
+    used: bool = True  # the policy needed this annotation (so the sentence was left out)
+
+
+@dataclass
+class PullReport:
+    project_id: int
+    project_title: str
+    policy: str
+    layers: tuple[str, ...]
+    output: str
+    incremental: bool = False
+    since: str | None = None        # the updated_at filter used (None: full pull)
+    fetched: int = 0                # tasks fetched from the server
+    written: int = 0                # sentences (re)computed from the fetched tasks and written
+    total_written: int = 0          # sentences in the output file
+    unannotated: int = 0            # fetched tasks without any annotation
+    skipped: int = 0                # fetched tasks whose every annotation is cancelled (skipped)
+    cancelled_annotations: int = 0  # cancelled annotations ignored beside submitted ones
+    unreviewed: int = 0             # policy reviewed: annotated but no reviewed annotation
+    removed: int = 0                # incremental: sentences in the old output that are no longer written
+    statuses: dict[str, int] = field(default_factory=dict)
+    unmappable: list[MappingFailure] = field(default_factory=list)
+    notes: list[tuple[int, str | None, str]] = field(default_factory=list)  # (task id, sent id, note)
+    watermark: str | None = None
+    full_reason: str | None = None  # why a pull that could have been incremental was not
+    seconds: float = 0.0
+
+
+# --- project and tasks -------------------------------------------------------------------------------------------
+
+def fetch_tasks(client, project_id: int, *, since: str | None = None, page_size: int = 500) -> list[TaskRecord]:
+    """All tasks (JSON export: fastest for everything), or those updated after `since` (tasks API + filter)."""
+    from label_studio_sdk.core.api_error import ApiError
+
+    if since is None:
+        try:
+            chunks = client.projects.exports.download_sync(project_id, export_type="JSON", download_all_tasks=True,
+                                                           request_options={"timeout": EXPORT_TIMEOUT})
+            raw = json.loads(b"".join(chunks))
+        except ApiError as e:
+            if e.status_code not in (404, 405):  # Enterprise: this export endpoint is gone; page the tasks API
+                raise
+            raw = list_tasks(client, project_id, include=None, fields="all", page_size=page_size)
+    else:
+        query = {"filters": {"conjunction": "and", "items": [
+            {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": since}]}}
+        raw = list_tasks(client, project_id, include=None, fields="all", query=query, page_size=page_size)
+    tasks = [normalize_task(t) for t in raw]
+    tasks.sort(key=lambda t: t.id)
+    return tasks
+
+
+def server_now(client) -> datetime | None:
+    """The server's clock (HTTP Date header, 1 s resolution), to cap the watermark."""
+    try:
+        resp = _http(client).request("api/version", method="GET", request_options={"timeout": 30})
+        return email.utils.parsedate_to_datetime(resp.headers["date"])
+    except Exception:  # noqa: BLE001 - only a safety margin
+        return None
+
+
+def normalize_since(value: str) -> str:
+    """Any ISO 8601 timestamp -> 2026-11-28T07:14:58.085986Z (naive means UTC)."""
+    try:
+        return format_time(parse_time(value.strip()))
+    except ValueError:
+        raise InputError(f"--since {value!r} is not an ISO 8601 timestamp (example: 2026-11-28T07:14:58Z)") from None
+
+
+# --- mapping -----------------------------------------------------------------------------------------------------
+
+def map_annotation(task: TaskRecord, annotation: Annotation, layers: Sequence[str], *,
+                   project_id: int | None = None) -> tuple[Sentence | None, MappingFailure | None]:
+    from annotate.mapping import annotation_to_sentence
+
+    who = pseudonym(project_id if project_id is not None else 0, annotation.user_id)
+    try:
+        sentence, problems = annotation_to_sentence(task.data, annotation.result, layers=layers)
+    except Exception as e:  # noqa: BLE001 - a mapping crash is one more unmappable annotation
+        return None, MappingFailure(task.id, task.sent_id, annotation.id, who, f"{type(e).__name__}: {e}")
+    if problems:
+        reason = "; ".join(_problem_text(p) for p in problems)
+        return None, MappingFailure(task.id, task.sent_id, annotation.id, who, reason)
+    return sentence, None
+
+
+def _problem_text(p) -> str:
+    reason = getattr(p, "reason", None) or str(p)
+    region = getattr(p, "region_id", None)
+    return f"{reason} (region {region})" if region else reason
+
+
+@dataclass
+class _Outcome:
+    kind: str  # written | unannotated | skipped | unreviewed | unmappable
+    sentence: Sentence | None = None
+    status: str | None = None
+
+
+def resolve_task(task: TaskRecord, *, policy: str, layers: Sequence[str], project_id: int,
+                 report: PullReport) -> _Outcome:
+    """Apply the policy to one task; failures and notes go to the report."""
+    submitted = task.submitted()
+    cancelled = [a for a in task.annotations if a.was_cancelled]
+    if not task.annotations:
+        report.unannotated += 1
+        return _Outcome("unannotated")
+    if not submitted:
+        report.skipped += 1
+        return _Outcome("skipped")
+    report.cancelled_annotations += len(cancelled)
+    voters = task.per_annotator()  # each annotator's latest submitted annotation, oldest first
+    if policy == "reviewed":
+        reviewed = [a for a in submitted if a.reviewed]
+        if not reviewed:
+            report.unreviewed += 1
+            return _Outcome("unreviewed")
+        used = [reviewed[-1]]
+    elif policy == "majority":
+        used = voters
+    else:
+        used = [submitted[-1]]
+
+    # Map every submitted annotation the output depends on: the used ones, and the voters for the agreement.
+    mapped: dict[int, Sentence] = {}
+    failed_used = False
+    for a in {a.id: a for a in [*used, *voters]}.values():
+        sentence, failure = map_annotation(task, a, layers, project_id=project_id)
+        if failure is not None:
+            failure.used = a in used
+            failed_used |= failure.used
+            report.unmappable.append(failure)
+        else:
+            mapped[a.id] = sentence
+    if failed_used:
+        return _Outcome("unmappable")
+
+    columns = columns_for(layers)
+    if policy == "majority" and len(used) > 1:
+        sentence, notes = majority_sentence([mapped[a.id] for a in used], columns)
+        for note in notes:
+            report.notes.append((task.id, task.sent_id, note))
+        status = "majority"
+    else:
+        sentence = mapped[used[0].id]
+        status = "reviewed" if policy == "reviewed" else "submitted"
+    sentence.set_meta(META_STATUS, status)
+    sentence.set_meta(META_ANNOTATORS, ",".join(dict.fromkeys(pseudonym(project_id, a.user_id) for a in used)))
+    agreement = None
+    if len(voters) > 1:
+        if all(a.id in mapped for a in voters):
+            value = sentence_agreement([mapped[a.id] for a in voters], columns)
+            agreement = f"{value:.3f}" if value is not None else "n/a (segmentation differs)"
+        else:
+            agreement = "n/a (an annotation could not be mapped)"
+    sentence.set_meta(META_AGREEMENT, agreement)
+    return _Outcome("written", sentence, status)
+
+
+# --- state file --------------------------------------------------------------------------------------------------
+
+def state_path_for(out_path) -> Path:
+    out_path = Path(out_path)
+    return out_path.with_name(out_path.name + STATE_SUFFIX)
+
+
+def load_state(path: Path) -> dict | None:
+    try:
+        state = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) and state.get("format") == STATE_FORMAT else None
+
+
+def write_state(path: Path, state: dict) -> None:
+    with atomic_writer(path) as f:
+        json.dump(state, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
+def strip_added_meta(sentence: Sentence) -> Sentence:
+    """The sentence without the comments pull adds (for comparing a pull with what was pushed)."""
+    for key in ADDED_META:
+        sentence.set_meta(key, None)
+    return sentence
+
+
+# --- the pull ----------------------------------------------------------------------------------------------------
+
+def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest", since: str | None = None,
+                strict: bool = False, progress: Progress | None = None) -> PullReport:
+    """Write the project's corrected sentences to `out_path` (CoNLL-U, atomically); see the module docstring.
+
+    since: fetch only tasks updated after this ISO timestamp (default: the watermark of the previous pull
+    to the same output, else everything). strict: fail on any unmappable annotation, writing nothing.
+    """
+    from annotate.client import get_project
+
+    if policy not in POLICIES:
+        raise InputError(f"unknown policy {policy!r}: choose from {', '.join(POLICIES)}")
+    start = time.perf_counter()
+    out_path = Path(out_path)
+    project = get_project(client, project_title)
+    layers = project_layers(client, project)
+    state_path = state_path_for(out_path)
+    state = load_state(state_path)
+    report = PullReport(project_id=project.id, project_title=project.title, policy=policy, layers=tuple(layers),
+                        output=str(out_path))
+
+    # What to keep from the previous output, and from when to fetch.
+    kept: dict[int, Sentence] = {}
+    previous_failures: list[dict] = []
+    base_ok, why = _previous_usable(state, project.id, policy, layers, out_path)
+    if base_ok:
+        try:
+            by_sid = {s.sent_id: s for s in read_conllu(out_path)}
+        except (ConlluError, OSError) as e:
+            base_ok, why = False, f"could not read the previous output ({e})"
+        else:
+            written = {int(t): sid for t, sid in state.get("written", {}).items()}
+            if set(by_sid) != set(written.values()) or len(by_sid) != len(written):
+                base_ok, why = False, "the output was changed since the last pull"
+            else:
+                kept = {tid: by_sid[sid] for tid, sid in written.items()}
+                previous_failures = state.get("unmappable", [])
+    if since is not None:
+        report.since = normalize_since(since)
+    elif base_ok:
+        report.since = state.get("watermark")
+    elif state is not None:
+        report.full_reason = why
+    report.incremental = report.since is not None
+    if not base_ok:
+        kept = {}
+
+    if progress:
+        progress(0, None)
+    started = server_now(client)
+    tasks = fetch_tasks(client, project.id, since=report.since)
+    report.fetched = len(tasks)
+
+    fresh: dict[int, Sentence | None] = {}
+    for i, task in enumerate(tasks, 1):
+        outcome = resolve_task(task, policy=policy, layers=layers, project_id=project.id, report=report)
+        fresh[task.id] = outcome.sentence
+        if outcome.kind == "written":
+            report.written += 1
+            report.statuses[outcome.status] = report.statuses.get(outcome.status, 0) + 1
+        if progress and (i % 200 == 0 or i == len(tasks)):
+            progress(i, len(tasks))
+
+    if strict and report.unmappable:
+        first = "; ".join(f"task {f.task_id} ({f.sent_id}): {f.reason}" for f in report.unmappable[:3])
+        more = f" (and {len(report.unmappable) - 3} more)" if len(report.unmappable) > 3 else ""
+        raise PullError(f"{len(report.unmappable)} annotation(s) cannot be mapped back to CoNLL-U{more}: {first}; "
+                        f"nothing written to {out_path} (--strict)")
+
+    for tid, sentence in fresh.items():
+        if tid in kept:
+            report.removed += sentence is None
+            del kept[tid]
+        if sentence is not None:
+            kept[tid] = sentence
+    order = sorted(kept)
+    _check_unique_sent_ids(kept, order)
+
+    # Watermark: the newest task seen, but not later than the server's clock when fetching began (a task
+    # updated while we fetched may have been read before its change; fetching it again costs nothing).
+    newest = max((parse_time(t.updated_at) for t in tasks if t.updated_at), default=None)
+    if started is not None and newest is not None:
+        newest = min(newest, started - timedelta(seconds=1))
+    candidates = [x for x in (newest, parse_time(report.since) if report.since else None) if x is not None]
+    report.watermark = format_time(max(candidates)) if candidates else None
+
+    fetched_ids = set(fresh)
+    failures = [f for f in previous_failures if f.get("task_id") not in fetched_ids]
+    failures += [asdict(f) for f in report.unmappable]
+
+    with atomic_writer(out_path) as f:
+        for tid in order:
+            f.write(format_sentence(kept[tid]))
+    report.total_written = len(order)
+    write_state(state_path, {
+        "format": STATE_FORMAT,
+        "project_id": project.id,
+        "project_title": project.title,
+        "policy": policy,
+        "layers": list(layers),
+        "watermark": report.watermark,
+        "pulled_at": format_time(datetime.now(timezone.utc)),
+        "written": {str(tid): kept[tid].sent_id for tid in order},
+        "unmappable": failures,
+    })
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _previous_usable(state: dict | None, project_id: int, policy: str, layers, out_path: Path) -> tuple[bool, str]:
+    if state is None:
+        return False, "no previous pull"
+    if state.get("project_id") != project_id:
+        return False, f"the previous pull was from another project (id {state.get('project_id')})"
+    if state.get("policy") != policy:
+        return False, f"the previous pull used the policy {state.get('policy')!r}"
+    if tuple(state.get("layers") or ()) != tuple(layers):
+        return False, "the project's layers changed"
+    if not out_path.exists():
+        return False, "the previous output is gone"
+    if not state.get("watermark"):
+        return False, "the previous pull recorded no watermark"
+    return True, ""
+
+
+def _check_unique_sent_ids(sentences: dict[int, Sentence], order: list[int]) -> None:
+    seen: dict[str, int] = {}
+    for tid in order:
+        sid = sentences[tid].sent_id
+        if sid in seen:
+            raise PullError(f"tasks {seen[sid]} and {tid} both hold sentence {sid!r} (pushed twice by another tool?): "
+                            "delete one in Label Studio and pull again")
+        seen[sid] = tid
+
+
+__all__ = ["pull_corpus", "PullReport", "MappingFailure", "PullError", "fetch_tasks", "map_annotation",
+           "resolve_task", "state_path_for", "load_state", "strip_added_meta", "normalize_since", "project_layers",
+           "ADDED_META"]

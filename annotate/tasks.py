@@ -1,0 +1,203 @@
+"""Sentence -> Label Studio task: the data the two views show plus a prediction with one region per word.
+
+Label Studio is only a view: the task keeps the sentence's full CoNLL-U (`conllu`), the source of truth for what
+the interface does not show (xpos, feats, enhanced deps, misc), and annotate/mapping.py rebuilds the corrected
+sentence from it and the annotation. Region ids `w<word id>` are the join key (they survive Submit: notes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Sequence
+
+from label_studio_sdk.label_interface import LabelInterface
+
+from corpus.conllu_io import format_sentence
+from corpus.model import Sentence
+
+from .config import (DEFAULT_LAYERS, LEMMA, NER, ROOT, ROOT_LABEL, TEXT, WORD_LABEL, WORDS,
+                     check_layers, word_control)
+
+MWT_JOINER = "+"      # between the words of one multi-word token: و+ب+أن+ه
+TOKEN_GAP = " · "     # between tokens with whitespace between them in the original text
+GLUED_GAP = " "       # between tokens written together in the original (SpaceAfter=No: ل أوباما)
+ROOT_TEXT = "ROOT"    # pseudo-word w0 (deps layer only): the head of the sentence's root
+SEPARATORS = " ·" + MWT_JOINER  # characters that are never part of a word's form
+
+
+@dataclass(frozen=True)
+class WordSpan:
+    """A word's place in the `words` display text (code points). token == -1 for the ROOT pseudo-word."""
+
+    word_id: int
+    start: int
+    end: int
+    token: int
+
+
+def display_words(sentence: Sentence, *, root: bool = False) -> tuple[str, list[WordSpan]]:
+    """The `words` view text and every word's span in it (see the module constants for the separators)."""
+    parts: list[str] = []
+    spans: list[WordSpan] = []
+    pos = 0
+
+    def add(text: str) -> None:
+        nonlocal pos
+        parts.append(text)
+        pos += len(text)
+
+    if root:
+        spans.append(WordSpan(0, 0, len(ROOT_TEXT), -1))
+        add(ROOT_TEXT)
+    for ti, tok in enumerate(sentence.tokens):
+        if pos:
+            prev = sentence.tokens[ti - 1] if ti else None
+            add(GLUED_GAP if prev is not None and not prev.space_after else TOKEN_GAP)
+        for wi, word in enumerate(tok.words):
+            if wi:
+                add(MWT_JOINER)
+            spans.append(WordSpan(word.id, pos, pos + len(word.form), ti))
+            add(word.form)
+    return "".join(parts), spans
+
+
+def text_sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+# --- offsets: Label Studio counts UTF-16 code units, Python code points (identical unless astral characters) --
+
+def to_js(text: str, i: int) -> int:
+    """Code-point offset -> UTF-16 offset in `text`."""
+    return i + sum(1 for c in text[:i] if ord(c) > 0xFFFF)
+
+
+def from_js(text: str, j: int) -> int | None:
+    """UTF-16 offset -> code-point offset; None when `j` falls inside a surrogate pair or outside the text."""
+    units = 0
+    for i, c in enumerate(text):
+        if units == j:
+            return i
+        units += 2 if ord(c) > 0xFFFF else 1
+        if units > j:
+            return None
+    return len(text) if units == j else None
+
+
+# --- the task -----------------------------------------------------------------------------------------------
+
+def sentence_to_task(sentence: Sentence, *, layers: Sequence[str] = DEFAULT_LAYERS, model_version: str,
+                     score: float | None = None) -> dict:
+    """A Label Studio task for one sentence: `{"data": {...}, "predictions": [{...}]}`.
+
+    data: sent_id, doc_id, text (original sentence), words (display text), word_spans ([[word id, start, end,
+    token index], ...] in code points into `words`, ROOT first as [0, 0, 4, -1] with deps), conllu, text_sha1,
+    model_version, layers. The prediction has one region per word (id `w<id>`) with its UPOS and lemma,
+    head -> dependent relations when deps is a layer, and entity spans over `text`.
+    """
+    layers = check_layers(layers)
+    words, spans = display_words(sentence, root="deps" in layers)
+    data = {
+        "sent_id": sentence.sent_id,
+        "doc_id": sentence.doc_id,
+        "text": sentence.text,
+        "words": words,
+        "word_spans": [[s.word_id, s.start, s.end, s.token] for s in spans],
+        "conllu": format_sentence(sentence),
+        "text_sha1": text_sha1(sentence.text),
+        "model_version": model_version,
+        "layers": list(layers),
+    }
+    prediction: dict = {"model_version": model_version}
+    if score is not None:
+        prediction["score"] = score
+    prediction["result"] = prediction_result(sentence, layers, words, spans)
+    return {"data": data, "predictions": [prediction]}
+
+
+def _span_value(text: str, start: int, end: int) -> dict:
+    return {"start": to_js(text, start), "end": to_js(text, end), "text": text[start:end]}
+
+
+def prediction_result(sentence: Sentence, layers: Sequence[str], words: str, spans: list[WordSpan]) -> list[dict]:
+    """The prediction's regions and relations, in the JSON Label Studio stores.
+
+    Built as plain dicts, not through the SDK's `control.label()`: that costs ~35 us a region (20 s per 10k
+    sentences) and drops start/end from per-region TextArea values. validate_task() checks the result with
+    the SDK's LabelInterface instead.
+    """
+    layers = check_layers(layers)
+    control = word_control(layers)
+    by_id = {w.id: w for w in sentence.words}
+    result: list[dict] = []
+    root_region: dict = {}
+    if control:
+        for span in spans:
+            value = _span_value(words, span.start, span.end)
+            if span.word_id == 0:
+                root_region = {"id": "w0", "from_name": ROOT, "to_name": WORDS, "type": "labels",
+                               "value": {**value, "labels": [ROOT_LABEL]}}
+                continue
+            word = by_id[span.word_id]
+            label = word.upos if control == "upos" else WORD_LABEL
+            # A word without a tag still gets its region, with no label (the mapping gives back "_").
+            result.append({"id": f"w{word.id}", "from_name": control, "to_name": WORDS, "type": "labels",
+                           "value": {**value, "labels": [] if label == "_" else [label]}})
+            if "lemma" in layers:
+                # Per-region TextArea: same id as the word region; Label Studio stores the span with it.
+                result.append({"id": f"w{word.id}", "from_name": LEMMA, "to_name": WORDS, "type": "textarea",
+                               "value": {"start": value["start"], "end": value["end"], "text": [word.lemma]}})
+    if "deps" in layers:
+        # ROOT goes last: the editor numbers regions in result order, so word n shows as "n:TAG".
+        result.append(root_region)
+        for w in sentence.words:
+            if w.head is not None:  # head -> dependent; the root hangs from the ROOT pseudo-word w0
+                result.append({"type": "relation", "from_id": f"w{w.head}", "to_id": f"w{w.id}",
+                               "direction": "right", "labels": [w.deprel]})
+    if "ner" in layers:
+        tokens, text = sentence.tokens, sentence.text
+        for ent in sentence.entities:
+            first, last = tokens[ent.start_token], tokens[ent.end_token - 1]
+            if first.start is None or last.end is None:
+                continue  # tokens not found in the text: not shown, and kept as they are by the mapping
+            result.append({"id": f"n{ent.start_token}", "from_name": NER, "to_name": TEXT, "type": "labels",
+                           "value": {**_span_value(text, first.start, last.end), "labels": [ent.label]}})
+    return result
+
+
+@lru_cache(maxsize=16)
+def _interface(config: str) -> tuple[LabelInterface, frozenset[str]]:
+    # The SDK skips <Relations> (it has no name): read the relation labels ourselves.
+    relations = ET.fromstring(config).iter("Relation")
+    return LabelInterface(config), frozenset(r.get("value") for r in relations)
+
+
+def validate_task(config: str, task: dict) -> list[str]:
+    """Client-side check of a task against a config (the server only logs invalid predictions): the SDK's
+    prediction validation plus what it does not check (data keys, offsets, relation labels)."""
+    li, relation_labels = _interface(config)
+    errors: list[str] = []
+    data = task.get("data", {})
+    for obj in li.objects:
+        if obj.value_is_variable and not isinstance(data.get(obj.value_name), str):
+            errors.append(f"data has no text for ${obj.value_name}")
+    for p, prediction in enumerate(task.get("predictions", [])):
+        for err in li.validate_prediction(prediction, return_errors=True):
+            # the SDK appends a relation's error list as one item
+            errors.extend(f"prediction {p}: {e}" for e in (err if isinstance(err, list) else [err]))
+        for i, item in enumerate(prediction.get("result", [])):
+            if item.get("type") == "relation":
+                bad = [x for x in item.get("labels", []) if x not in relation_labels]
+                if bad:
+                    errors.append(f"prediction {p}: relation {i}: labels {bad} not in the config")
+                continue
+            value, obj = item.get("value", {}), data.get(item.get("to_name"))
+            if isinstance(obj, str) and "start" in value and isinstance(value.get("text"), str):
+                start, end = from_js(obj, value["start"]), from_js(obj, value["end"])
+                if start is None or end is None or obj[start:end] != value["text"]:
+                    errors.append(f"prediction {p}: region {item.get('id')}: offsets {value['start']}-"
+                                  f"{value['end']} do not select {value['text']!r} in ${item.get('to_name')}")
+    return errors

@@ -1,0 +1,492 @@
+"""Train a stanza model set (tokenize, mwt when needed, pos, lemma, depparse) from one CoNLL-U corpus, offline.
+
+We call stanza's own data-preparation functions (`stanza.utils.datasets.prepare_*_treebank.process_treebank`)
+on a temporary UDBASE that holds the split under UD names, then stanza's trainers' `main(argv)` in this process
+(one torch import instead of five). What works offline, and the pitfalls avoided here, are measured in
+shared/notes/stanza-training.md:
+- lemma/depparse data are prepared with `--gold` (no tagger download); no charlm;
+- `--no_pretrain`: a word-vector file built from the training text itself would add nothing the tagger's own
+  finetuned word embeddings do not learn (with no pretrain stanza keeps every training word, cutoff 0), and the
+  model set stays loadable without `*_pretrain_path`;
+- the parser runs with `--no_checkpoint` in a fresh directory, so it can never resume from an old checkpoint;
+- `--max_seqlen` at least 200 for the tokenizer; lemma `--pos_dim` equal to `--emb_dim`; eval interval never
+  above the step count.
+
+The model directory is built beside `out_dir` and renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from .conllu_io import ConlluError, format_sentence, read_conllu
+from .errors import InputError
+from .model import Sentence
+
+log = logging.getLogger(__name__)
+
+# progress(description, done, total): `done` of `total` stages finished; called at each stage and at every
+# step the trainers log, so a long default-size run visibly moves.
+Progress = Callable[[str, int, int], None]
+
+SEED = 1234
+LANG = "ar"
+TREEBANK = "UD_Arabic-Mudawwana"      # UD folder name stanza's preparation scripts expect
+SHORT = "ar_mudawwana"                # stanza's short name for it (treebank_to_short_name)
+DEV_FRACTION = 0.1                    # held out from the end of the corpus when no --dev is given
+MODEL_FILES = ("tokenize", "mwt", "pos", "lemma", "depparse", "ner")
+
+_DIMS16 = ["--hidden_dim", "16", "--char_hidden_dim", "16", "--deep_biaff_hidden_dim", "16",
+           "--word_emb_dim", "16", "--char_emb_dim", "16", "--tag_emb_dim", "16", "--transformed_dim", "16"]
+# size -> per-model extra arguments and step counts. "tiny": test fixtures (scores meaningless, ~1 min for all);
+# "default": stanza's dimensions with the batch sizes that bought the best scores per minute (notes).
+SIZES: dict[str, dict] = {
+    "tiny": {
+        # higher learning rates than stanza's defaults: at 16 dimensions and 60 steps the defaults learn nothing
+        # (token F1 0, AllTags 7 on the sample); these give token F1 ~82, AllTags ~31
+        "tokenize": ["--emb_dim", "16", "--hidden_dim", "16", "--lr0", "0.02"], "tokenize_steps": 100,
+        "mwt": ["--emb_dim", "16", "--hidden_dim", "16"], "mwt_steps": 40,
+        "pos": _DIMS16 + ["--composite_deep_biaff_hidden_dim", "16", "--batch_size", "32", "--lr", "0.02"],
+        "pos_steps": 60,
+        "lemma": ["--emb_dim", "16", "--hidden_dim", "16", "--pos_dim", "16"], "lemma_steps": 40,
+        "depparse": _DIMS16 + ["--deep_biaff_output_dim", "16", "--batch_size", "1000"], "depparse_steps": 60,
+    },
+    "default": {
+        "tokenize": [], "mwt": [],
+        "pos": ["--batch_size", "32"],
+        "lemma": [],
+        "depparse": ["--batch_size", "1000"],
+    },
+}
+
+
+def train(corpus: Path, out_dir: Path, dev: Path | None = None, steps: int | None = None,
+          size: str = "default", progress: Progress | None = None, name: str | None = None,
+          threads: int | None = None) -> dict:
+    """Train every model for `corpus` into `out_dir` and return the manifest (also written as manifest.json).
+
+    Without `dev`, the last 10% of the corpus (at least one sentence) is held out as the dev set. `steps` caps
+    the update steps of each model (the lemmatizer and MWT expander count epochs: see _epochs_for); without it
+    "tiny" uses its own small counts and "default" stanza's (50000, early stopping: hours on a CPU). `threads`
+    sets torch's CPU threads for the run (the notes: 1 is fastest on a busy 2-core machine). `progress` is
+    called as progress(description, stages_done, stages_total) at each stage and each step stanza logs.
+    """
+    corpus, out_dir = Path(corpus), Path(out_dir)
+    if size not in SIZES:
+        raise InputError(f"unknown size {size!r}: use one of {', '.join(SIZES)}")
+    if steps is not None and steps < 1:
+        raise InputError(f"--steps must be a positive number, not {steps}")
+    name = name or out_dir.name
+    train_sents = _read_corpus(corpus)
+    if dev is not None:
+        dev_sents = _read_corpus(Path(dev))
+        split = {"train": _data_record(corpus, train_sents), "dev": _data_record(Path(dev), dev_sents)}
+    else:
+        if len(train_sents) < 2:
+            raise InputError(f"{corpus}: needs at least 2 sentences to hold out a dev set (or give --dev)")
+        n_dev = max(1, round(len(train_sents) * DEV_FRACTION))
+        train_sents, dev_sents = train_sents[:-n_dev], train_sents[-n_dev:]
+        n = len(train_sents)
+        split = {"train": _data_record(corpus, train_sents, f"sentences 1-{n}"),
+                 "dev": _data_record(corpus, dev_sents, f"sentences {n + 1}-{n + n_dev}")}
+    has_mwt = any(t.is_multiword for s in train_sents for t in s.tokens)
+    models = ["tokenize"] + (["mwt"] if has_mwt else []) + ["pos", "lemma", "depparse"]
+    report = _Reporter(progress, total=len(models) + 3)  # + prepare, evaluate, write
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _check_replaceable(out_dir)
+    build = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="mudawwana-train-") as work, _quiet_stanza(report) as captured, \
+                _torch_threads(threads):
+            report.stage("preparing data")
+            paths = _prepare(Path(work), train_sents, dev_sents, has_mwt)
+            seconds, dev_scores = {}, {}
+            for model in models:
+                report.stage(f"training {model}")
+                t0 = time.monotonic()
+                captured.clear()
+                _TRAINERS[model](paths, build, SIZES[size], steps)
+                seconds[model] = round(time.monotonic() - t0, 1)
+                dev_scores[model] = _trainer_score(model, captured)
+            (build / "resources.json").write_text("{}\n", encoding="utf-8")
+            report.stage("evaluating on dev (end to end from raw text)")
+            end_to_end = _evaluate(build, paths)
+        report.stage("writing model dir")
+        manifest = {
+            "name": name,
+            "model_version": f"{name}@{model_hash(build)}",
+            "lang": LANG,
+            "stanza_version": _version("stanza"),
+            "torch_version": _version("torch"),
+            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "size": size, "steps": steps, "seed": SEED,
+            "data": split,
+            "processors": models,
+            "files": {m: f"{m}.pt" for m in models},
+            # per model, the best dev score its trainer reported (gold input from the previous stage)
+            "dev_scores": dev_scores,
+            # the whole pipeline from the dev set's raw text, scored with udtools' udeval
+            "dev_scores_end_to_end": end_to_end,
+            "training_seconds": {**seconds, "total": round(time.monotonic() - started, 1)},
+        }
+        (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                             encoding="utf-8")
+        umask = os.umask(0)
+        os.umask(umask)
+        build.chmod(0o777 & ~umask)  # mkdtemp made it private; the model dir is an ordinary folder
+        _swap_into_place(build, out_dir)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    report.stage("done")
+    return manifest
+
+
+def model_hash(model_dir: Path) -> str:
+    """Short sha256 over the model files (names and bytes): the `@hash` half of a model_version.
+
+    It names these files, not the recipe: stanza stores the (temporary) training paths inside each model, so
+    two identical trainings (which predict identically) still get different hashes.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(model_dir).glob("*.pt")):
+        digest.update(path.name.encode() + b"\0")
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:12]
+
+
+# --- input ---------------------------------------------------------------------------------------------------
+
+def _read_corpus(path: Path) -> list[Sentence]:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file (expected a CoNLL-U corpus)")
+    try:
+        sentences = list(read_conllu(path))
+    except ConlluError as e:
+        raise InputError(str(e)) from None
+    if not sentences:
+        raise InputError(f"{path}: no sentences found")
+    for i, s in enumerate(sentences, 1):
+        where = f"{path}: sentence {i} ({s.sent_id or 'no sent_id'})"
+        # stanza's tokenizer data is aligned character by character with `# text`
+        if any(t.start is None for t in s.tokens):
+            raise InputError(f"{where}: the word forms do not match its `# text`; fix the text or the forms")
+        if any(w.head is None or w.upos == "_" for w in s.words):
+            raise InputError(f"{where}: every word needs UPOS and HEAD to train the tagger and the parser")
+    return sentences
+
+
+def _data_record(path: Path, sentences: list[Sentence], part: str = "all") -> dict:
+    return {"file": path.name, "sha256": _sha256(path), "part": part,
+            "sentences": len(sentences), "words": sum(len(s.words) for s in sentences)}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- data preparation: stanza's own scripts on a temporary UDBASE -------------------------------------------------
+
+def _prepare(work: Path, train_sents, dev_sents, has_mwt: bool) -> dict:
+    import stanza.utils.default_paths as default_paths
+    from stanza.utils.datasets import common
+    from stanza.utils.datasets import (prepare_depparse_treebank, prepare_lemma_treebank, prepare_mwt_treebank,
+                                       prepare_pos_treebank, prepare_tokenizer_treebank)
+
+    ud = work / "ud" / TREEBANK
+    ud.mkdir(parents=True)
+    # stanza wants a test split too; the dev set stands in (we report dev scores only)
+    for part, sents in (("train", train_sents), ("dev", dev_sents), ("test", dev_sents)):
+        (ud / f"{SHORT}-ud-{part}.conllu").write_text("".join(format_sentence(s) for s in sents), encoding="utf-8")
+    paths = dict(default_paths.get_default_paths())
+    paths.update({"UDBASE": str(work / "ud"), "HANDPARSED_DIR": str(work / "none")})
+    for key in ("TOKENIZE", "MWT", "POS", "LEMMA", "DEPPARSE"):
+        paths[f"{key}_DATA_DIR"] = str(work / "data" / key.lower())
+
+    def args(add_specific=None, *extra):
+        parser = common.build_argparse()
+        if add_specific:
+            add_specific(parser)
+        return parser.parse_args([TREEBANK, *extra])
+
+    steps = [(prepare_tokenizer_treebank, common.ModelType.TOKENIZER, args(prepare_tokenizer_treebank.add_specific_args)),
+             (prepare_pos_treebank, common.ModelType.POS, args()),
+             (prepare_lemma_treebank, common.ModelType.LEMMA, args(prepare_lemma_treebank.add_specific_args, "--gold")),
+             (prepare_depparse_treebank, common.ModelType.DEPPARSE,
+              args(prepare_depparse_treebank.add_specific_args, "--gold"))]
+    if has_mwt:
+        steps.append((prepare_mwt_treebank, common.ModelType.MWT, args()))
+    for module, model_type, namespace in steps:
+        random.seed(SEED)  # the punctuation augmentation of the training split is random
+        try:
+            module.process_treebank(TREEBANK, model_type, paths, namespace)
+        except AssertionError as e:  # the tokenizer label builder asserts text/forms alignment
+            raise InputError(f"stanza could not prepare the training data: {e}") from None
+    return paths
+
+
+# --- the trainers ---------------------------------------------------------------------------------------------
+
+def _run(module_main, argv: list[str]) -> None:
+    try:
+        module_main(argv)
+    except SystemExit as e:  # the parser exits(0) on empty data instead of raising
+        raise InputError(f"stanza's trainer stopped (exit {e.code}); is the training data empty?") from None
+
+
+def _eval_interval(steps: int | None) -> list[str]:
+    # the tagger crashes when max_steps < eval_interval; the adaptive interval could grow past it too
+    return [] if steps is None else ["--max_steps", str(steps), "--eval_interval", str(min(100, max(1, steps // 2)))]
+
+
+def _train_tokenize(paths, build: Path, size: dict, steps: int | None) -> None:
+    from stanza.models import tokenizer
+    from stanza.utils.avg_sent_len import avg_sent_len
+    d = paths["TOKENIZE_DATA_DIR"]
+    labels = f"{d}/{SHORT}-ud-train.toklabels"
+    steps = steps or size.get("tokenize_steps")
+    # run_tokenizer's rule (3 average sentences), but never under 200: 100 crashed on this data (notes)
+    seqlen = max(200, math.ceil(avg_sent_len(labels) * 3 / 100) * 100)
+    argv = ["--label_file", labels, "--txt_file", f"{d}/{SHORT}.train.txt", "--lang", LANG, "--shorthand", SHORT,
+            "--max_seqlen", str(seqlen), "--mwt_json_file", f"{d}/{SHORT}-ud-dev-mwt.json",
+            "--dev_txt_file", f"{d}/{SHORT}.dev.txt", "--dev_label_file", f"{d}/{SHORT}-ud-dev.toklabels",
+            "--dev_conll_gold", f"{d}/{SHORT}.dev.gold.conllu", "--seed", str(SEED),
+            "--save_dir", str(build), "--save_name", "tokenize.pt", "--mode", "train"] + size["tokenize"]
+    if steps:
+        argv += ["--steps", str(steps), "--eval_steps", str(min(200, max(1, steps // 2)))]
+    _run(tokenizer.main, argv)
+
+
+def _train_mwt(paths, build: Path, size: dict, steps: int | None) -> None:
+    from stanza.models import mwt_expander
+    from stanza.utils.max_mwt_length import max_mwt_length
+    from stanza.utils.training.run_mwt import check_mwt
+    d = paths["MWT_DATA_DIR"]
+    train_file = f"{d}/{SHORT}.train.in.conllu"
+    max_len = math.ceil(max_mwt_length([f"{d}/{SHORT}-ud-train-mwt.json", f"{d}/{SHORT}-ud-dev-mwt.json"]) * 1.1 + 1)
+    argv = ["--train_file", train_file, "--eval_file", f"{d}/{SHORT}.dev.in.conllu",
+            "--gold_file", f"{d}/{SHORT}.dev.gold.conllu", "--lang", LANG, "--shorthand", SHORT,
+            "--max_dec_len", str(max_len), "--seed", str(SEED), "--save_dir", str(build), "--save_name", "mwt.pt",
+            "--mode", "train"] + size["mwt"]
+    if not check_mwt(f"{d}/{SHORT}.dev.in.conllu"):
+        argv.append("--dict_only")  # as run_mwt does: nothing on dev to choose a seq2seq model by
+    argv += _epochs_for(steps or size.get("mwt_steps"), _mwt_count(train_file), 50)
+    _run(mwt_expander.main, argv)
+
+
+def _train_pos(paths, build: Path, size: dict, steps: int | None) -> None:
+    from stanza.models import tagger
+    d = paths["POS_DATA_DIR"]
+    argv = ["--train_file", f"{d}/{SHORT}.train.in.conllu", "--eval_file", f"{d}/{SHORT}.dev.in.conllu",
+            "--lang", LANG, "--shorthand", SHORT, "--no_pretrain", "--fix_eval_interval", "--seed", str(SEED),
+            "--save_dir", str(build), "--save_name", "pos.pt", "--mode", "train"]
+    _run(tagger.main, argv + size["pos"] + _eval_interval(steps or size.get("pos_steps")))
+
+
+def _train_lemma(paths, build: Path, size: dict, steps: int | None) -> None:
+    from stanza.models import lemmatizer
+    d = paths["LEMMA_DATA_DIR"]
+    train_file = f"{d}/{SHORT}.train.in.conllu"
+    argv = ["--train_file", train_file, "--eval_file", f"{d}/{SHORT}.dev.in.conllu", "--shorthand", SHORT,
+            "--seed", str(SEED), "--save_dir", str(build), "--save_name", "lemma.pt", "--mode", "train"]
+    argv += size["lemma"] + _epochs_for(steps or size.get("lemma_steps"), _word_count(train_file), 50)
+    _run(lemmatizer.main, argv)
+
+
+def _train_depparse(paths, build: Path, size: dict, steps: int | None) -> None:
+    from stanza.models import parser
+    d = paths["DEPPARSE_DATA_DIR"]
+    argv = ["--train_file", f"{d}/{SHORT}.train.in.conllu", "--eval_file", f"{d}/{SHORT}.dev.in.conllu",
+            "--lang", LANG, "--shorthand", SHORT, "--no_pretrain", "--no_checkpoint", "--seed", str(SEED),
+            "--save_dir", str(build), "--save_name", "depparse.pt", "--mode", "train"]
+    _run(parser.main, argv + size["depparse"] + _eval_interval(steps or size.get("depparse_steps")))
+
+
+_TRAINERS = {"tokenize": _train_tokenize, "mwt": _train_mwt, "pos": _train_pos, "lemma": _train_lemma,
+             "depparse": _train_depparse}
+
+
+def _epochs_for(steps: int | None, examples: int, batch_size: int) -> list[str]:
+    """The lemmatizer and the MWT expander count epochs (of `examples`): about `steps` updates in all.
+
+    Under one epoch, the batches grow instead (subsampling would also shrink the lemmatizer's dictionary).
+    """
+    if not steps:
+        return []
+    per_epoch = max(1, math.ceil(examples / batch_size))
+    if steps < per_epoch:
+        return ["--num_epoch", "1", "--batch_size", str(math.ceil(examples / steps))]
+    return ["--num_epoch", str(math.ceil(steps / per_epoch))]
+
+
+def _word_count(conllu: str) -> int:
+    with open(conllu, encoding="utf-8") as f:
+        return sum(1 for line in f if line[:1].isdigit() and line.split("\t", 1)[0].isdigit())
+
+
+def _mwt_count(conllu: str) -> int:
+    with open(conllu, encoding="utf-8") as f:
+        return sum(1 for line in f if re.match(r"\d+-\d+\t", line))
+
+
+# --- scores ---------------------------------------------------------------------------------------------------
+
+# What each trainer's "best dev" line measures (stanza's own scorers on the dev split).
+_METRICS = {"tokenize": "token/sentence F1 (harmonic mean)", "mwt": "Words F1", "pos": "AllTags F1",
+            "lemma": "Lemmas F1", "depparse": "LAS F1"}
+# The last line of these each trainer logs is its final model's score: the lemmatizer and the MWT expander log
+# their dictionary's "Dev F1" first, then the seq2seq/ensemble one; the tokenizer logs a fraction.
+_BEST = re.compile(r"^(?:Best dev F1|Ensemble dev F1|Dev F1) = ([0-9.]+)|^Best dev score=([0-9.]+)")
+_E2E_KEYS = ("Tokens", "Sentences", "Words", "UPOS", "XPOS", "UFeats", "AllTags", "Lemmas", "UAS", "LAS", "CLAS",
+             "MLAS", "BLEX")
+
+
+def _trainer_score(model: str, messages: list[str]) -> dict:
+    value = None
+    for message in messages:
+        m = _BEST.search(message)
+        if m:
+            value = float(m.group(1)) if m.group(1) else float(m.group(2)) * 100
+    return {"metric": _METRICS[model], "f1": None if value is None else round(value, 2)}
+
+
+def _evaluate(build: Path, paths: dict) -> dict:
+    """Tag the dev set's raw text with the new models and score it against the gold dev file (udeval)."""
+    from stanza.models.common.utils import ud_scores
+    from .models import load_pipeline
+    d = paths["TOKENIZE_DATA_DIR"]
+    nlp, _ = load_pipeline(build, device="cpu")
+    text = Path(f"{d}/{SHORT}.dev.txt").read_text(encoding="utf-8")
+    system = io.StringIO("{:C}\n\n".format(nlp(text)))
+    try:
+        scores = ud_scores(f"{d}/{SHORT}.dev.gold.conllu", system)
+    except Exception as e:  # udeval refuses output whose characters differ (stanza writes <UNK> for huge tokens)
+        log.warning("end-to-end dev scoring failed: %s", str(e).splitlines()[0])
+        return {"error": str(e).splitlines()[0]}
+    return {key: round(scores[key].f1 * 100, 2) for key in _E2E_KEYS if key in scores}
+
+
+# --- plumbing -------------------------------------------------------------------------------------------------
+
+class _Reporter:
+    def __init__(self, progress: Progress | None, total: int):
+        self.progress, self.total, self.done, self.current = progress, total, -1, ""
+        self.stdout = sys.stdout  # the callback may print: give it the real stdout back (see _quiet_stanza)
+
+    def stage(self, description: str) -> None:
+        self.done = min(self.done + 1, self.total)
+        self.current = description
+        self.emit(description)
+
+    def emit(self, description: str) -> None:
+        if self.progress:
+            with contextlib.redirect_stdout(self.stdout):
+                self.progress(description, max(self.done, 0), self.total)
+
+
+class _Capture(logging.Handler):
+    """Keeps stanza's log lines (for the dev scores) and turns its step lines into progress."""
+
+    _STEP = re.compile(r"(?i)\bstep\s+(\d+)\s*/\s*(\d+)")
+
+    def __init__(self, report: _Reporter):
+        super().__init__(logging.INFO)
+        self.report, self.messages = report, []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        self.messages.append(message)
+        log.log(logging.WARNING if record.levelno >= logging.WARNING else logging.DEBUG, "stanza: %s", message)
+        m = self._STEP.search(message)
+        if m:
+            self.report.emit(f"{self.report.current}: step {m.group(1)}/{m.group(2)}")
+
+
+@contextlib.contextmanager
+def _quiet_stanza(report: _Reporter):
+    """Route stanza's training log (and its prints) to our debug log while keeping the lines we need."""
+    logger = logging.getLogger("stanza")
+    saved = (logger.level, logger.handlers[:], logger.propagate)
+    handler = _Capture(report)
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        # stanza's prints go to our debug log; a real byte stream because one print wraps sys.stdout.buffer
+        with contextlib.redirect_stdout(io.TextIOWrapper(_LogSink(), encoding="utf-8", write_through=True)):
+            yield handler.messages
+    finally:
+        logger.setLevel(saved[0])
+        logger.handlers[:] = saved[1]
+        logger.propagate = saved[2]
+
+
+class _LogSink(io.RawIOBase):
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        text = bytes(data).decode("utf-8", "replace")
+        if text.strip():
+            log.debug("stanza: %s", text.rstrip())
+        return len(data)
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None):
+    import torch
+    saved = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    # never delete something that is not ours: only an empty dir or an earlier model dir is replaced
+    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir())
+                                                     and not (out_dir / "manifest.json").exists())):
+        raise InputError(f"{out_dir} exists and is not a model directory; choose another -o")
+
+
+def _swap_into_place(build: Path, out_dir: Path) -> None:
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        os.replace(out_dir, old)
+    os.replace(build, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,85 @@
+"""`mudawwana train`: a stanza model set from a CoNLL-U corpus; a thin layer over corpus.train.train."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mudawwana.cli.app import app, console, fail
+
+
+class Size(str, Enum):
+    tiny = "tiny"
+    default = "default"
+
+
+@app.command()
+def train(
+    corpus: Path = typer.Argument(..., metavar="CORPUS.conllu",
+                                  help="Training corpus: CoNLL-U with UPOS, LEMMA, HEAD and DEPREL on every word."),
+    output: Path = typer.Option(..., "--output", "-o", metavar="MODEL_DIR",
+                                help="Model directory to write (an earlier model directory there is replaced)."),
+    dev: Optional[Path] = typer.Option(None, "--dev", metavar="DEV.conllu",
+                                       help="Dev set for early stopping and scores (default: the last 10% of CORPUS)."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1,
+                                        help="Cap on the update steps of each model (default: per --size)."),
+    size: Size = typer.Option(Size.default, "--size",
+                              help="tiny: 16-dimension models in about a minute, for tests (scores meaningless); "
+                                   "default: stanza's dimensions (hours on a CPU unless --steps caps it)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Model name (default: the MODEL_DIR folder name)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1,
+                                          help="torch CPU threads (default: torch's choice; 1 is fastest on a busy machine)."),
+) -> None:
+    """Train tokenize, mwt (if the corpus has multi-word tokens), pos, lemma and depparse models, offline.
+
+    Writes MODEL_DIR: the models, resources.json and manifest.json (data hashes, settings, dev scores).
+
+    Example: mudawwana train corpus/data/ar_pud-sample.conllu -o models/ar-pud --size tiny
+
+    Then tag with: --model-dir models/ar-pud
+    """
+    from corpus.errors import MudawwanaError
+    from corpus.train import train as train_models  # imports stanza/torch only when training
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def progress(description: str, done: int, total: int) -> None:
+            bar.update(task, description=description, completed=done, total=total)
+
+        try:
+            manifest = train_models(corpus, output, dev=dev, steps=steps, size=size.value, progress=progress,
+                                    name=name, threads=threads)
+        except MudawwanaError as e:
+            # fail() here, inside the command, where typer turns its Exit into the exit code (no traceback)
+            bar.stop()
+            fail(str(e))
+    _summary(manifest, output)
+
+
+def _summary(manifest: dict, output: Path) -> None:
+    table = Table(title=f"{manifest['model_version']}  ({manifest['training_seconds']['total']:.0f} s)",
+                  title_justify="left")
+    table.add_column("model")
+    table.add_column("dev", justify="right")
+    table.add_column("as its trainer scores it")
+    for model, score in manifest["dev_scores"].items():
+        table.add_row(model, "-" if score["f1"] is None else f"{score['f1']:.2f}", score["metric"])
+    console.print(table)
+    e2e = manifest["dev_scores_end_to_end"]
+    if "error" in e2e:
+        console.print(f"end to end on dev: not scored ({e2e['error']})", highlight=False)
+    else:
+        keys = ("Tokens", "Words", "UPOS", "Lemmas", "UAS", "LAS")
+        console.print("end to end on dev (raw text): " + ", ".join(f"{k} {e2e[k]:.1f}" for k in keys if k in e2e),
+                      highlight=False)
+    data = manifest["data"]
+    console.print(f"trained on {data['train']['sentences']} sentences, dev {data['dev']['sentences']}; "
+                  f"written to {output}  (use: --model-dir {output})", highlight=False)

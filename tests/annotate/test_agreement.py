@@ -1,0 +1,234 @@
+"""Agreement statistics against hand-computed values, the majority policy, and `mudawwana agreement` on a server."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotate import pull as pull_mod
+from annotate.agreement import cohen_kappa, compute_agreement, fleiss_kappa, observed_agreement
+from annotate.policies import (Annotation, TaskRecord, is_tree, majority_sentence, ner_tags, normalize_task,
+                               pseudonym, sentence_agreement)
+from corpus.conllu_io import parse_conllu
+
+# --- pure statistics -------------------------------------------------------------------------------------------
+
+
+def _items_from_counts(table):
+    """Rows of category counts (one row per subject) -> label lists."""
+    return [[f"c{j}" for j, n in enumerate(row) for _ in range(n)] for row in table]
+
+
+# Fleiss (1971) as worked through on Wikipedia's "Fleiss' kappa" page: 10 subjects, 14 raters, 5 categories.
+WIKIPEDIA_FLEISS = [
+    [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+    [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
+]
+
+
+def test_fleiss_textbook_example():
+    items = _items_from_counts(WIKIPEDIA_FLEISS)
+    # P-bar = 3.7802 / 10 = 0.37802; p_j = .143 .200 .279 .150 .229, P_e = 0.21275; kappa = 0.20993
+    assert observed_agreement(items) == pytest.approx(0.37802, abs=1e-5)
+    assert fleiss_kappa(items) == pytest.approx(0.20993, abs=1e-5)
+
+
+def test_cohen_textbook_example():
+    # Wikipedia "Cohen's kappa": 50 grant proposals, yes/yes 20, yes/no 5, no/yes 10, no/no 15.
+    pairs = [("y", "y")] * 20 + [("y", "n")] * 5 + [("n", "y")] * 10 + [("n", "n")] * 15
+    # p_o = 0.7; p_e = 0.5 * 0.6 + 0.5 * 0.4 = 0.5; kappa = 0.4
+    assert cohen_kappa(pairs) == pytest.approx(0.4)
+    assert observed_agreement([list(p) for p in pairs]) == pytest.approx(0.7)
+
+
+def test_two_raters_by_hand():
+    items = [("A", "A"), ("A", "B"), ("B", "B"), ("B", "B")]
+    # observed: (1 + 0 + 1 + 1) / 4 = 0.75
+    assert observed_agreement(items) == pytest.approx(0.75)
+    # Fleiss (= Scott's pi for two raters): p_A = 3/8, p_B = 5/8, P_e = 34/64; (0.75 - 0.53125) / 0.46875
+    assert fleiss_kappa(items) == pytest.approx(7 / 15)
+    # Cohen: rater 1 A A B B, rater 2 A B B B: p_e = (2*1 + 2*3) / 16 = 0.5; (0.75 - 0.5) / 0.5
+    assert cohen_kappa(items) == pytest.approx(0.5)
+
+
+def test_fleiss_with_varying_numbers_of_raters():
+    items = [["A", "A", "A"], ["A", "B"], ["B", "B", "A"]]
+    # P_i: 1, 0, (2*1)/(3*2) = 1/3 -> P-bar = 4/9; counts A 5, B 3 of 8: P_e = (25 + 9) / 64 = 17/32
+    p_bar, p_e = 4 / 9, 17 / 32
+    assert fleiss_kappa(items) == pytest.approx((p_bar - p_e) / (1 - p_e))
+
+
+def test_undefined_and_empty():
+    assert fleiss_kappa([["A", "A"], ["A", "A"]]) is None  # one category only: chance agreement is 1
+    assert cohen_kappa([("A", "A")]) is None
+    assert fleiss_kappa([]) is None and cohen_kappa([]) is None and observed_agreement([]) is None
+    assert observed_agreement([["A"]]) is None  # one rater is no agreement at all
+
+
+def test_perfect_agreement_is_kappa_one():
+    items = [["A", "A"], ["B", "B"], ["C", "C"]]
+    assert fleiss_kappa(items) == pytest.approx(1.0)
+    assert cohen_kappa([tuple(i) for i in items]) == pytest.approx(1.0)
+
+
+# --- sentences: majority, agreement -------------------------------------------------------------------------------
+
+BASE = """# sent_id = s1
+# text = كتب الولد درسه.
+1\tكتب\tكتب\tVERB\t_\t_\t0\troot\t_\t_
+2\tالولد\tولد\tNOUN\t_\t_\t1\tnsubj\t_\tNER=B-PER
+3-4\tدرسه\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No
+3\tدرس\tدرس\tNOUN\t_\t_\t1\tobj\t_\t_
+4\tه\tهو\tPRON\t_\t_\t3\tnmod\t_\t_
+5\t.\t.\tPUNCT\t_\t_\t1\tpunct\t_\t_
+
+"""
+
+
+def sent(**changes):
+    """BASE with (word id, column) -> value changes; ("ner", token index) -> tag."""
+    s = parse_conllu(BASE)[0]
+    for (wid, col), value in changes.get("c", {}).items():
+        if col == "ner":
+            from corpus.model import set_misc
+            tok = s.tokens[wid]
+            tok.misc = set_misc(tok.misc, "NER", None if value == "O" else value)
+            continue
+        w = s.words[wid - 1]
+        setattr(w, col, int(value) if col == "head" else value)
+    return s
+
+
+def test_majority_votes_per_column_and_breaks_ties_by_latest():
+    a = sent(c={(1, "upos"): "NOUN", (2, "lemma"): "ولد1"})
+    b = sent(c={(1, "upos"): "NOUN", (2, "lemma"): "ولد2"})
+    c = sent(c={(2, "lemma"): "ولد3"})  # the latest: upos VERB (outvoted), lemma a three-way tie -> its own
+    merged, notes = majority_sentence([a, b, c], ("upos", "lemma", "head", "deprel", "ner"))
+    assert notes == []
+    assert merged.words[0].upos == "NOUN"
+    assert merged.words[1].lemma == "ولد3"
+    # two versions: a tie everywhere they differ -> the latest's value
+    merged, _ = majority_sentence([a, b], ("upos", "lemma"))
+    assert merged.words[1].lemma == "ولد2"
+
+
+def test_majority_ner_per_token_with_bio_repair():
+    a = sent(c={(1, "ner"): "O", (2, "ner"): "I-PER"})   # tokens: كتب الولد درسه .
+    b = sent(c={(1, "ner"): "B-ORG", (2, "ner"): "I-PER"})
+    c = sent(c={(1, "ner"): "O", (2, "ner"): "I-ORG"})
+    merged, _ = majority_sentence([a, b, c], ("ner",))
+    # token 1: O (2 of 3); token 2: I-PER (2 of 3) after O -> repaired to B-PER
+    assert ner_tags(merged) == ["O", "O", "B-PER", "O"]
+
+
+def test_majority_falls_back_to_latest_on_different_segmentation():
+    a, b = sent(), _resegmented()
+    merged, notes = majority_sentence([a, b], ("upos",))
+    assert len(merged.words) == 4 and "segmented" in notes[0]
+    assert sentence_agreement([a, b], ("upos",)) is None
+
+
+def test_majority_heads_that_form_no_tree_fall_back_to_latest():
+    # a and b (2 of 3) give word 3 the head 4 and word 4 the head 3: a cycle, so the vote is no tree
+    a = sent(c={(3, "head"): "4", (4, "head"): "3"})
+    b = sent(c={(3, "head"): "4", (4, "head"): "3"})
+    c = sent()
+    assert not is_tree([w.head for w in a.words])
+    merged, notes = majority_sentence([a, b, c], ("head", "deprel"))
+    assert [w.head for w in merged.words] == [w.head for w in c.words]
+    assert "tree" in notes[0]
+
+
+def test_sentence_agreement_by_hand():
+    a, b = sent(), sent(c={(1, "upos"): "NOUN"})
+    # 5 words x (upos, lemma) + 4 tokens x ner = 14 cells, one disagreeing -> 13/14
+    assert sentence_agreement([a, b], ("upos", "lemma", "ner")) == pytest.approx(13 / 14)
+    # three versions, one differs in one cell: that cell's pairwise agreement is 1/3
+    assert sentence_agreement([a, a, b], ("upos",)) == pytest.approx((4 + 1 / 3) / 5)
+
+
+def test_pseudonym_is_salted_by_project_and_hides_the_id():
+    p = pseudonym(7, 3)
+    assert p == pseudonym(7, 3) and p != pseudonym(8, 3) and p != pseudonym(7, 4)
+    assert "3" != p and len(p) == 9 and p.startswith("a")
+
+
+def test_normalize_task_drops_emails():
+    raw = {"id": 5, "data": {"sent_id": "s"}, "updated_at": "2026-01-01T00:00:00.000001Z",
+           "annotations": [{"id": 1, "completed_by": {"id": 2, "email": "x@example.com"}, "result": [],
+                            "created_username": " x@example.com, 2", "ground_truth": True}]}
+    task = normalize_task(raw)
+    assert task.annotations[0].user_id == 2 and task.annotations[0].reviewed
+    assert "example.com" not in repr(task)
+
+
+# --- the project report, with a stand-in for the mapping --------------------------------------------------------
+
+def _task(task_id, versions, users=None):
+    anns = [Annotation(id=task_id * 10 + i, task_id=task_id, user_id=(users or [1, 2, 3])[i],
+                       result=[{"conllu": v}], updated_at=f"2026-01-01T00:00:0{i}.000000Z")
+            for i, v in enumerate(versions)]
+    return TaskRecord(id=task_id, data={"sent_id": f"s{task_id}"}, annotations=anns)
+
+
+@pytest.fixture
+def fake_mapping(monkeypatch):
+    def fake(task, annotation, layers, *, project_id=None):
+        return parse_conllu(annotation.result[0]["conllu"])[0], None
+    monkeypatch.setattr(pull_mod, "map_annotation", fake)
+
+
+def _conllu(s):
+    from corpus.conllu_io import format_sentence
+    return format_sentence(s)
+
+
+def test_compute_agreement_two_annotators_by_hand(fake_mapping):
+    base = _conllu(sent())
+    t1 = _task(1, [base, _conllu(sent(c={(1, "upos"): "NOUN", (2, "deprel"): "obj"}))])
+    t2 = _task(2, [base, base])
+    t3 = _task(3, [base])  # one annotator: not counted
+    report = compute_agreement([t1, t2, t3], project_id=1, project_title="p", layers=("upos", "deps", "ner"))
+    assert report.multi_annotated == 2 and report.compared == 2 and len(report.annotators) == 2
+    upos = report.columns["upos"]
+    # 10 word pairs (5 words x 2 tasks), one differs. Rater 1: VERB NOUN NOUN PRON PUNCT twice;
+    # rater 2 the same except word 1 of task 1 (NOUN).
+    r1 = ["VERB", "NOUN", "NOUN", "PRON", "PUNCT"] * 2
+    r2 = ["NOUN", "NOUN", "NOUN", "PRON", "PUNCT"] + ["VERB", "NOUN", "NOUN", "PRON", "PUNCT"]
+    # p_o = 0.9; p1: VERB .2 NOUN .4 PRON .2 PUNCT .2; p2: VERB .1 NOUN .5 PRON .2 PUNCT .2
+    p_e = 0.2 * 0.1 + 0.4 * 0.5 + 0.2 * 0.2 + 0.2 * 0.2
+    assert upos.observed == pytest.approx(0.9)
+    assert upos.kappa_kind == "cohen" and upos.kappa == pytest.approx((0.9 - p_e) / (1 - p_e))
+    assert cohen_kappa(list(zip(r1, r2))) == pytest.approx(upos.kappa)
+    assert report.columns["head"].kappa is None and report.columns["head"].observed == 1.0
+    assert report.columns["deprel"].observed == pytest.approx(0.9)
+    assert report.columns["ner"].observed == 1.0
+    assert [d.task_id for d in report.top] == [1] and report.top[0].disagreeing == 2
+    assert report.top[0].columns == {"upos": 1, "deprel": 1}
+
+
+def _resegmented():
+    """BASE with درسه as one word (no clitic split): a different segmentation."""
+    return parse_conllu(BASE.replace("3-4\tدرسه\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No\n", "")
+                        .replace("3\tدرس\tدرس\tNOUN\t_\t_\t1\tobj\t_\t_\n4\tه\tهو\tPRON\t_\t_\t3\tnmod\t_\t_\n",
+                                 "3\tدرسه\tدرس\tNOUN\t_\t_\t1\tobj\t_\tSpaceAfter=No\n")
+                        .replace("5\t.\t.\tPUNCT\t_\t_\t1", "4\t.\t.\tPUNCT\t_\t_\t1"))[0]
+
+
+def test_compute_agreement_three_annotators_uses_fleiss(fake_mapping):
+    base = _conllu(sent())
+    t1 = _task(1, [base, base, _conllu(sent(c={(1, "upos"): "NOUN"}))])
+    t2 = _task(2, [base, base])
+    t3 = _task(3, [base, _conllu(_resegmented())])
+    report = compute_agreement([t1, t2, t3], project_id=1, project_title="p", layers=("upos",), top_k=1)
+    assert report.multi_annotated == 3 and report.compared == 2
+    assert report.segmentation_differs == [(3, "s3")]
+    upos = report.columns["upos"]
+    words = ["VERB", "NOUN", "NOUN", "PRON", "PUNCT"]
+    items = [[w, w, x] for w, x in zip(words, ["NOUN"] + words[1:])] + [[w, w] for w in words]
+    assert upos.kappa_kind == "fleiss" and upos.kappa == pytest.approx(fleiss_kappa(items))
+    # by hand: P_i = 1/3 for word 1 of task 1, 1 for the other 9 items; P-bar = 9.3333 / 10
+    assert upos.observed == pytest.approx((9 + 1 / 3) / 10)
+    # label totals over 25 ratings: VERB 4, NOUN 11, PRON 5, PUNCT 5 -> P_e = (16 + 121 + 25 + 25) / 625
+    p_e = (16 + 121 + 25 + 25) / 625
+    assert upos.kappa == pytest.approx(((9 + 1 / 3) / 10 - p_e) / (1 - p_e))
+    assert len(report.top) == 1 and report.top[0].task_id == 1

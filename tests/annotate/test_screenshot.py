@@ -1,0 +1,131 @@
+"""The labeling interface in the real Label Studio UI, through headless Chromium: Arabic laid out right to left,
+one highlighted region per word, and an unchanged Submit maps back to the identical sentence.
+
+Debian's chromium and Playwright for Python (never `playwright install`: no downloads). Set
+MUDAWWANA_UPDATE_SCREENSHOT=1 to refresh docs/editor.png (the README shows it) from this run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from annotate.config import DEFAULT_LAYERS, build_config
+from annotate.mapping import annotation_to_sentence
+from annotate.tasks import sentence_to_task, validate_task
+from corpus.conllu_io import format_sentence, read_conllu
+from corpus.model import Entity
+
+from fixtures_models import SAMPLE
+
+CHROMIUM = "/usr/bin/chromium"
+DOCS_PNG = Path(__file__).resolve().parents[2] / "docs" / "editor.png"
+# Offline and quiet (notes: /work/shared/notes/label-studio.md, "Browser").
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.labelstudio]
+
+
+def _with_mwts():
+    """test_mapping.with_mwts: PUD's glued clitic tokens as stanza-style multi-word tokens."""
+    spec = importlib.util.spec_from_file_location("_mapping_tests", Path(__file__).with_name("test_mapping.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.with_mwts
+
+
+def sample_sentence():
+    """فوز دونالد ترامب سيثير قلق العالم ... ويجعله ...: a short sentence with clitics (و+يجعل+ه) and a name."""
+    sentence = _with_mwts()(next(itertools.islice(read_conllu(SAMPLE), 185, None)))
+    forms = [t.form for t in sentence.tokens]
+    start = forms.index("دونالد")
+    sentence.set_entities([Entity(start, start + 2, "PER")])
+    assert any(len(t.words) == 3 for t in sentence.tokens)
+    return sentence
+
+
+def login_and_open(page, url: str, username: str, password: str, project_id: int, task_id: int) -> None:
+    page.goto(f"{url}/user/login/")
+    page.fill("input[name=email]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{url}/projects/{project_id}/data?task={task_id}")
+    page.wait_for_selector(".htx-highlight", state="attached", timeout=120_000)
+    page.wait_for_timeout(1500)  # fonts and the region layout settle
+
+
+def test_editor_is_rtl_and_submit_maps_back(studio, ls_client, project_title, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` (CI installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package (test extra) is missing")
+    username = studio.username or os.environ.get("MUDAWWANA_TEST_LS_USERNAME")
+    password = studio.password or os.environ.get("MUDAWWANA_TEST_LS_PASSWORD")
+    if not (username and password):
+        pytest.skip("external Label Studio without MUDAWWANA_TEST_LS_USERNAME/PASSWORD: cannot log into the UI")
+
+    sentence = sample_sentence()
+    config = build_config(DEFAULT_LAYERS)
+    task = sentence_to_task(sentence, layers=DEFAULT_LAYERS, model_version="sample@1")
+    assert validate_task(config, task) == []
+    project = ls_client.projects.create(title=project_title, label_config=config)
+    ls_client.projects.import_tasks(id=project.id, request=[task])
+    [task_id] = [t.id for t in ls_client.tasks.list(project=project.id)]
+
+    shot = tmp_path / "editor.png"
+    profile = tmp_path / "chromium"
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+            env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")},
+            viewport={"width": 1400, "height": 900})
+        try:
+            page = browser.new_page()
+            login_and_open(page, studio.url, username, password, project.id, task_id)
+            words = page.locator(".mdw-words .lsf-richtext__line, .mdw-words .htx-text").first
+            sentence_view = page.locator(".mdw-sentence .lsf-richtext__line, .mdw-sentence .htx-text").first
+            style = "(el, p) => getComputedStyle(el).getPropertyValue(p)"
+            assert words.evaluate(style, "direction") == "rtl"
+            assert sentence_view.evaluate(style, "direction") == "rtl"
+            assert words.evaluate(style, "font-size") == "22px"
+            # One highlight per word, and the first word lies right of the second: laid out right to left.
+            highlights = page.locator(".mdw-words .htx-highlight")
+            assert highlights.count() == len(sentence.words)
+            first, second = (highlights.nth(i).bounding_box() for i in (0, 1))
+            assert first["x"] > second["x"]
+            assert page.locator(".mdw-sentence .htx-highlight").count() == 1  # the PER entity
+            # Select the three-word token's verb: its lemma box opens, as an annotator would see it.
+            page.locator(".mdw-words .htx-highlight", has_text="يجعل").first.click()
+            page.wait_for_selector("textarea, input[name=lemma]", timeout=10_000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(shot), full_page=True)
+            page.keyboard.press("Escape")
+            page.click("button:has-text('Submit')")
+            result = _wait_for_annotation(ls_client, task_id)
+        finally:
+            browser.close()
+
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 30_000
+    if os.environ.get("MUDAWWANA_UPDATE_SCREENSHOT"):
+        shutil.copyfile(shot, DOCS_PNG)
+    # What the real UI stores on an unchanged Submit maps back to exactly the sentence.
+    got, problems = annotation_to_sentence(task["data"], result, layers=DEFAULT_LAYERS)
+    assert problems == []
+    assert format_sentence(got) == format_sentence(sentence)
+
+
+def _wait_for_annotation(client, task_id: int, timeout: float = 60) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        annotations = client.annotations.list(id=task_id)
+        if annotations:
+            return annotations[0].result
+        time.sleep(0.5)
+    raise AssertionError(f"no annotation saved for task {task_id} within {timeout} s of Submit")

@@ -1,0 +1,117 @@
+"""--schema ud gives exactly the Hugging Face `universal_dependencies` loader's features and rows."""
+
+from __future__ import annotations
+
+import datasets
+import pytest
+
+from corpus.conllu_io import parse_conllu
+from export.schema_ud import FEATURES, row
+
+# Copied from the loader, huggingface/datasets, datasets/universal_dependencies/universal_dependencies.py,
+# `UniversalDependencies._info()` (commit aae79170c1e65032d576b8f56a7b398604a76ec8, UD 2.7). Do not
+# "fix" the UPOS order: class ids must be the loader's.
+LOADER_FEATURES = datasets.Features(
+    {
+        "idx": datasets.Value("string"),
+        "text": datasets.Value("string"),
+        "tokens": datasets.Sequence(datasets.Value("string")),
+        "lemmas": datasets.Sequence(datasets.Value("string")),
+        "upos": datasets.Sequence(
+            datasets.features.ClassLabel(
+                names=[
+                    "NOUN",
+                    "PUNCT",
+                    "ADP",
+                    "NUM",
+                    "SYM",
+                    "SCONJ",
+                    "ADJ",
+                    "PART",
+                    "DET",
+                    "CCONJ",
+                    "PROPN",
+                    "PRON",
+                    "X",
+                    "_",
+                    "ADV",
+                    "INTJ",
+                    "VERB",
+                    "AUX",
+                ]
+            )
+        ),
+        "xpos": datasets.Sequence(datasets.Value("string")),
+        "feats": datasets.Sequence(datasets.Value("string")),
+        "head": datasets.Sequence(datasets.Value("string")),
+        "deprel": datasets.Sequence(datasets.Value("string")),
+        "deps": datasets.Sequence(datasets.Value("string")),
+        "misc": datasets.Sequence(datasets.Value("string")),
+    }
+)
+
+MWT_SENTENCE = """# sent_id = mwt-1
+# text = وبه كتاب
+1-3\tوبه\t_\t_\t_\t_\t_\t_\t_\t_
+1\tو\tوَ\tCCONJ\tC---------\t_\t4\tcc\t4:cc\t_
+2\tب\tبِ\tADP\tP---------\tAdpType=Prep\t3\tcase\t3:case\t_
+3\tه\tهُوَ\tPRON\tSP---3MS2-\tCase=Gen|Gender=Masc|Number=Sing|Person=3|PronType=Prs\t4\tnmod\t4:nmod\t_
+4\tكتاب\tكِتَاب\tNOUN\tN------S1I\tCase=Nom|Definite=Ind|Number=Sing\t0\troot\t0:root\tSpaceAfter=No
+
+"""
+
+
+def test_features_equal_the_loaders():
+    assert FEATURES == LOADER_FEATURES
+    assert FEATURES.to_dict() == LOADER_FEATURES.to_dict()
+
+
+def test_exported_ud_dataset_has_the_loader_features(exported_ud):
+    out, _ = exported_ud
+    for split in datasets.load_from_disk(str(out)).values():
+        assert split.features == LOADER_FEATURES
+
+
+def _loader_rows(path):
+    """What the loader's `_generate_examples` yields for one file (its code, minus the download)."""
+    conllu = pytest.importorskip("conllu")
+    rows = []
+    with open(path, encoding="utf-8") as data_file:
+        for id, sent in enumerate(conllu.parse_incr(data_file)):
+            idx = sent.metadata["sent_id"] if "sent_id" in sent.metadata else id
+            tokens = [token["form"] for token in sent]
+            txt = sent.metadata["text"] if "text" in sent.metadata else " ".join(tokens)
+            rows.append({
+                "idx": str(idx), "text": txt, "tokens": tokens,
+                "lemmas": [token["lemma"] for token in sent], "upos": [token["upos"] for token in sent],
+                "xpos": [token["xpos"] for token in sent], "feats": [str(token["feats"]) for token in sent],
+                "head": [str(token["head"]) for token in sent], "deprel": [str(token["deprel"]) for token in sent],
+                "deps": [str(token["deps"]) for token in sent], "misc": [str(token["misc"]) for token in sent],
+            })
+    return rows
+
+
+def test_rows_equal_what_the_loader_makes_of_the_conllu(exported_ud):
+    out, result = exported_ud
+    dataset_dict = datasets.load_from_disk(str(out))
+    names = LOADER_FEATURES["upos"].feature.names
+    for split in result.splits:
+        conllu_name = {"train": "train", "validation": "dev", "test": "test"}[split]
+        expected = _loader_rows(out / f"ar_{result.name}-ud-{conllu_name}.conllu")
+        got = [dict(r, upos=[names[u] for u in r["upos"]]) for r in dataset_dict[split]]
+        assert got == expected
+
+
+def test_multiword_token_is_its_range_line_then_its_words(tmp_path):
+    sentence = parse_conllu(MWT_SENTENCE)[0]
+    r = row(sentence, 0)
+    assert r["tokens"] == ["وبه", "و", "ب", "ه", "كتاب"]
+    assert [LOADER_FEATURES["upos"].feature.names[u] for u in r["upos"]] == ["_", "CCONJ", "ADP", "PRON", "NOUN"]
+    assert r["head"] == ["None", "4", "3", "4", "0"]
+    assert r["deps"][0] == "None" and r["deps"][4] == "[('root', 0)]"
+    assert r["misc"] == ["None", "None", "None", "None", "{'SpaceAfter': 'No'}"]
+    assert r["xpos"][0] is None
+    path = tmp_path / "mwt.conllu"
+    path.write_text(MWT_SENTENCE, encoding="utf-8")
+    expected = _loader_rows(path)[0]
+    assert dict(r, upos=[LOADER_FEATURES["upos"].feature.names[u] for u in r["upos"]]) == expected
