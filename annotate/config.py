@@ -61,6 +61,9 @@ STYLE = f"""
 .mdw-rtl .lsf-richtext__line, .mdw-rtl .htx-text {{ font-family: {FONT_STACK}; }}
 .mdw-words .lsf-richtext__line, .mdw-words .htx-text {{ font-size: 22px; line-height: 2.6; }}
 .mdw-sentence .lsf-richtext__line, .mdw-sentence .htx-text {{ font-size: 20px; line-height: 2.2; }}
+.mdw-lemma [data-testid=htx-textbox-content], .mdw-lemma textarea, .mdw-lemma input {{ direction: rtl;
+  text-align: right; font-family: {FONT_STACK}; font-size: 20px; }}
+.mdw-lemma h4, .mdw-lemma h5, .mdw-lemma h6 {{ direction: ltr; text-align: left; }}
 .mdw-words .htx-highlight.htx-no-label::after {{ display: inline; }}
 .mdw-words .htx-highlight::after {{ direction: ltr; unicode-bidi: isolate; }}
 .mdw-hint h4, .mdw-hint h5, .mdw-hint h6 {{ font-size: 13px !important; font-weight: normal; color: #666;
@@ -136,7 +139,11 @@ def build_config(layers: Sequence[str] = DEFAULT_LAYERS) -> str:
             create_element(("Relations", {"choice": "single"},
                             tuple(("Relation", {"value": d}, ()) for d in DEPRELS)), root)
         if "lemma" in layers:
-            create_element(("View", {"visibleWhen": "region-selected", "whenTagName": WORDS},
+            # Shown when a word is selected. whenLabelValue, not whenTagName: Label Studio 1.23 compares
+            # whenTagName with the region's control (docs: its object), so only labels select reliably.
+            word_labels = ",".join(UPOS_TAGS if control == UPOS else [WORD_LABEL])
+            create_element(("View", {"className": "mdw-rtl mdw-lemma", "visibleWhen": "region-selected",
+                                     "whenLabelValue": word_labels},
                             (("Header", {"value": "Lemma", "size": "6"}, ()),
                              ("TextArea", {"name": LEMMA, "toName": WORDS, "perRegion": "true",
                                            "editable": "true", "maxSubmissions": "1",

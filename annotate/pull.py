@@ -32,11 +32,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterator, Sequence
 
 from annotate.policies import (POLICIES, Annotation, TaskRecord, columns_for, format_time, majority_sentence,
                                normalize_task, parse_time, pseudonym, sentence_agreement)
-from annotate.push import _http, list_tasks, project_layers
+from annotate.push import _get_json, _http, list_tasks, project_layers
 from corpus.conllu_io import ConlluError, atomic_writer, format_sentence, read_conllu
 from corpus.errors import InputError, MudawwanaError
 from corpus.model import META_AGREEMENT, META_ANNOTATORS, META_STATUS, Sentence
@@ -48,6 +49,7 @@ STATE_SUFFIX = ".pull-state.json"
 STATE_FORMAT = 1
 ADDED_META = (META_STATUS, META_ANNOTATORS, META_AGREEMENT)
 EXPORT_TIMEOUT = 1800.0
+EXPORT_CHUNK = 500  # task ids per export request (they go in the URL)
 
 
 class PullError(MudawwanaError):
@@ -91,26 +93,62 @@ class PullReport:
 
 # --- project and tasks -------------------------------------------------------------------------------------------
 
-def fetch_tasks(client, project_id: int, *, since: str | None = None, page_size: int = 500) -> list[TaskRecord]:
-    """All tasks (JSON export: fastest for everything), or those updated after `since` (tasks API + filter)."""
+def _since_query(since: str | None) -> dict | None:
+    if since is None:
+        return None
+    return {"filters": {"conjunction": "and", "items": [
+        {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": since}]}}
+
+
+def _export_chunk(client, project_id: int, ids: list[int]) -> list[dict]:
+    """The JSON export of these tasks (annotations included): one request."""
+    body = _get_json(client, f"api/projects/{project_id}/export",
+                     {"exportType": "JSON", "download_all_tasks": "true", "ids[]": ids}, timeout=EXPORT_TIMEOUT)
+    return body
+
+
+def iter_tasks(client, project_id: int, *, since: str | None = None,
+               chunk_size: int = EXPORT_CHUNK) -> tuple[int, Iterator[list[TaskRecord]]]:
+    """(number of tasks, chunks of TaskRecords in task order): all tasks, or those updated after `since`.
+
+    The task ids come first (tasks API, ids only, with the `updated_at` filter when incremental); then the
+    JSON export of `chunk_size` ids at a time, the next chunk downloading while the caller maps this one
+    (the server exporting and the client mapping overlap). Where the export endpoint is gone (Label Studio
+    Enterprise answers 404) the tasks API pages full tasks instead.
+    """
     from label_studio_sdk.core.api_error import ApiError
 
-    if since is None:
-        try:
-            chunks = client.projects.exports.download_sync(project_id, export_type="JSON", download_all_tasks=True,
-                                                           request_options={"timeout": EXPORT_TIMEOUT})
-            raw = json.loads(b"".join(chunks))
-        except ApiError as e:
-            if e.status_code not in (404, 405):  # Enterprise: this export endpoint is gone; page the tasks API
-                raise
-            raw = list_tasks(client, project_id, include=None, fields="all", page_size=page_size)
-    else:
-        query = {"filters": {"conjunction": "and", "items": [
-            {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": since}]}}
-        raw = list_tasks(client, project_id, include=None, fields="all", query=query, page_size=page_size)
-    tasks = [normalize_task(t) for t in raw]
-    tasks.sort(key=lambda t: t.id)
-    return tasks
+    query = _since_query(since)
+    ids = sorted(t["id"] for t in list_tasks(client, project_id, include="id", query=query))
+    chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
+
+    def generate() -> Iterator[list[TaskRecord]]:
+        if not chunks:
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pull") as pool:
+            pending = pool.submit(_export_chunk, client, project_id, chunks[0])
+            for k in range(len(chunks)):
+                try:
+                    raw = pending.result()
+                except ApiError as e:
+                    if e.status_code not in (404, 405):
+                        raise
+                    wanted = set(ids)
+                    raw = [t for t in list_tasks(client, project_id, include=None, fields="all", query=query,
+                                                 page_size=500) if t["id"] in wanted]
+                    yield sorted((normalize_task(t) for t in raw), key=lambda t: t.id)
+                    return
+                if k + 1 < len(chunks):
+                    pending = pool.submit(_export_chunk, client, project_id, chunks[k + 1])
+                yield sorted((normalize_task(t) for t in raw), key=lambda t: t.id)
+
+    return len(ids), generate()
+
+
+def fetch_tasks(client, project_id: int, *, since: str | None = None) -> list[TaskRecord]:
+    """All tasks (or those updated after `since`) with their annotations, in task order."""
+    _, chunks = iter_tasks(client, project_id, since=since)
+    return [t for chunk in chunks for t in chunk]
 
 
 def server_now(client) -> datetime | None:
@@ -299,18 +337,21 @@ def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest",
     if progress:
         progress(0, None)
     started = server_now(client)
-    tasks = fetch_tasks(client, project.id, since=report.since)
-    report.fetched = len(tasks)
-
+    total, chunks = iter_tasks(client, project.id, since=report.since)
+    newest: datetime | None = None
     fresh: dict[int, Sentence | None] = {}
-    for i, task in enumerate(tasks, 1):
-        outcome = resolve_task(task, policy=policy, layers=layers, project_id=project.id, report=report)
-        fresh[task.id] = outcome.sentence
-        if outcome.kind == "written":
-            report.written += 1
-            report.statuses[outcome.status] = report.statuses.get(outcome.status, 0) + 1
-        if progress and (i % 200 == 0 or i == len(tasks)):
-            progress(i, len(tasks))
+    for chunk in chunks:
+        for task in chunk:
+            report.fetched += 1
+            if task.updated_at:
+                newest = max(newest, parse_time(task.updated_at)) if newest else parse_time(task.updated_at)
+            outcome = resolve_task(task, policy=policy, layers=layers, project_id=project.id, report=report)
+            fresh[task.id] = outcome.sentence
+            if outcome.kind == "written":
+                report.written += 1
+                report.statuses[outcome.status] = report.statuses.get(outcome.status, 0) + 1
+        if progress:
+            progress(report.fetched, total)
 
     if strict and report.unmappable:
         first = "; ".join(f"task {f.task_id} ({f.sent_id}): {f.reason}" for f in report.unmappable[:3])
@@ -329,7 +370,6 @@ def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest",
 
     # Watermark: the newest task seen, but not later than the server's clock when fetching began (a task
     # updated while we fetched may have been read before its change; fetching it again costs nothing).
-    newest = max((parse_time(t.updated_at) for t in tasks if t.updated_at), default=None)
     if started is not None and newest is not None:
         newest = min(newest, started - timedelta(seconds=1))
     candidates = [x for x in (newest, parse_time(report.since) if report.since else None) if x is not None]

@@ -6,6 +6,7 @@ stanza's or datasets'. Measured behaviour this code relies on: /work/shared/note
 
 from __future__ import annotations
 
+import fcntl  # POSIX only, like the process-group handling below
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ STATE_FILE = "mudawwana-studio.json"  # pid and URL of the server running on thi
 LOG_FILE = "label-studio.log"
 DB_FILE = "label_studio.sqlite3"
 # Ours, not Label Studio's: never copied from a template.
-_RUNTIME_FILES = (STATE_FILE, LOG_FILE)
+_RUNTIME_FILES = (STATE_FILE, LOG_FILE, ".mudawwana-start.lock")
 # Label Studio reads these un-prefixed names too; a stray HOST or PORT in the user's shell would move the server.
 _SCRUBBED_ENV = ("HOST", "PORT", "USERNAME", "PASSWORD", "DEBUG")
 
@@ -75,8 +76,6 @@ def find_label_studio(install: bool = True) -> Path:
 
 
 def _install(venv: Path) -> None:
-    import fcntl  # POSIX only, like the rest of the process handling here
-
     venv.parent.mkdir(parents=True, exist_ok=True)
     # A lock: two commands started at once must not pip-install into the same virtualenv.
     with open(venv.parent / f".{venv.name}.lock", "w") as lock:
@@ -100,7 +99,9 @@ def _install(venv: Path) -> None:
 def label_studio_version(exe: Path) -> str:
     """Asked of the package metadata: `label-studio --version` would start a server, `version` dials PyPI."""
     first = Path(exe).read_bytes()[:300].split(b"\n", 1)[0]
-    python = first[2:].decode().strip() if first.startswith(b"#!") else sys.executable
+    python = first[2:].decode().strip() if first.startswith(b"#!") else ""
+    if "python" not in python:  # a wrapper script: try the virtualenv's python next to it
+        python = str(Path(exe).parent / "python")
     code = "import importlib.metadata as m; print(m.version('label-studio'))"
     try:
         out = subprocess.run([*python.split(), "-c", code], capture_output=True, text=True, timeout=60, check=True)
@@ -327,13 +328,20 @@ def start_label_studio(data_dir: Path, port: int | None = None, username: str | 
     Explicit credentials override the stored ones but Label Studio only applies them when it creates the user.
     """
     data_dir = Path(data_dir).absolute()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Two `mudawwana studio` at once: the second waits for the first's start, then reuses its server.
+    with open(data_dir / ".mudawwana-start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start_locked(data_dir, port, username, password, api_key, timeout, template_dir)
+
+
+def _start_locked(data_dir, port, username, password, api_key, timeout, template_dir) -> StudioServer:
     running = find_running(data_dir)
     if running is not None:
         if port is not None and not running.url.endswith(f":{port}"):
             log.warning("Label Studio already runs for %s at %s; not starting another on port %d",
                         data_dir, running.url, port)
         return running
-    data_dir.mkdir(parents=True, exist_ok=True)
     if template_dir is not None:
         _copy_template(Path(template_dir), data_dir)
     creds = _ensure_credentials(data_dir, username, password, api_key)

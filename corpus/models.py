@@ -7,9 +7,10 @@ multi-word tokens), `pos.pt`, `lemma.pt`, `depparse.pt`, optionally `ner.pt` and
 silently add the official Arabic mwt model), `allow_unknown_language=True`, every model given by path.
 
 With no directory, stanza's official Arabic package (UD Arabic-PADT) from stanza's resources dir
-(`$STANZA_RESOURCES_DIR`, else e.g. ~/.cache/stanza/1.15.0/resources) is used, downloaded on first use. According to stanza's
-own package table (stanza/resources/default_packages.py: `default_ners["ar"] = "aqmar_charlm"`) the default
-Arabic package DOES include NER (AQMAR: PER, LOC, ORG, MISC); `ModelInfo.has_ner` says what was really loaded.
+(`$STANZA_RESOURCES_DIR`, else e.g. ~/.cache/stanza/1.15.0/resources) is used, downloaded on first use.
+According to stanza's own package table (stanza/resources/default_packages.py:
+`default_ners["ar"] = "aqmar_charlm"`) the default Arabic package DOES include NER (AQMAR: PER, LOC, ORG,
+MISC); `ModelInfo.has_ner` says what was really loaded.
 
 Tagging words that are already given (CoNLL-U input): load with `pretokenized=True`, which sets stanza's
 `tokenize_pretokenized=True` and leaves out mwt, then call `tag_pretokenized(nlp, [[word, ...], ...])`.
@@ -153,17 +154,11 @@ def _load_official(lang: str, processors: str | None, pretokenized: bool, option
     from stanza.resources.common import DEFAULT_MODEL_DIR
     # read at call time: DEFAULT_MODEL_DIR was fixed when stanza was first imported
     resources_dir = Path(os.environ.get("STANZA_RESOURCES_DIR") or DEFAULT_MODEL_DIR)
-    wanted = _split(processors)
-    if not wanted:
-        defaults = _official_defaults(resources_dir, lang)
-        wanted = [p for p in ("tokenize", "mwt", "pos", "lemma", "depparse", "ner")
-                  if p in defaults or (not defaults and p != "ner")]
-    if pretokenized and "mwt" in wanted:
-        wanted.remove("mwt")
-    wanted_str = ",".join(wanted)
+    wanted_str = processors or _official_processors(resources_dir, lang, pretokenized)
 
     def build():
-        return stanza.Pipeline(lang, dir=str(resources_dir), processors=wanted_str, download_method=None, **options)
+        return stanza.Pipeline(lang, dir=str(resources_dir), processors=wanted_str, download_method=None,
+                               **options)
 
     try:
         nlp = build()
@@ -175,21 +170,22 @@ def _load_official(lang: str, processors: str | None, pretokenized: bool, option
             raise ModelNotFoundError(
                 f"no stanza model for '{lang}' in {resources_dir} and downloading it failed "
                 f"({type(e).__name__}); {HOW_TO_GET_ONE}") from None
-        if not processors:  # now resources.json is there: include ner when the package has it
-            defaults = _official_defaults(resources_dir, lang)
-            wanted_str = ",".join(p for p in ("tokenize", "mwt", "pos", "lemma", "depparse", "ner")
-                                  if p in defaults and not (pretokenized and p == "mwt"))
+        if not processors:  # now resources.json is there: it says whether the package has ner
+            wanted_str = _official_processors(resources_dir, lang, pretokenized)
         nlp = build()
     return nlp, _info(nlp, f"stanza-{lang}", f"stanza-{lang}@{_official_hash(nlp, resources_dir, lang)}",
                       resources_dir)
 
 
-def _official_defaults(resources_dir: Path, lang: str) -> set[str]:
+def _official_processors(resources_dir: Path, lang: str, pretokenized: bool) -> str:
+    """The package's default processors that we use (no sentiment/constituency); mwt not for given words."""
     try:
         resources = json.loads((resources_dir / "resources.json").read_text(encoding="utf-8"))
-        return set(resources[lang]["default_processors"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return set()
+        defaults = set(resources[lang]["default_processors"])
+    except (OSError, ValueError, KeyError, TypeError):  # nothing downloaded yet
+        defaults = {"tokenize", "mwt", "pos", "lemma", "depparse"}
+    return ",".join(p for p in ("tokenize", "mwt", "pos", "lemma", "depparse", "ner")
+                    if p in defaults and not (pretokenized and p == "mwt"))
 
 
 def _official_hash(nlp, resources_dir: Path, lang: str) -> str:

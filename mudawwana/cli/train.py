@@ -21,11 +21,11 @@ class Size(str, Enum):
 @app.command()
 def train(
     corpus: Path = typer.Argument(..., metavar="CORPUS.conllu",
-                                  help="Training corpus: CoNLL-U with UPOS, LEMMA, HEAD and DEPREL on every word."),
+                                  help="Training corpus: CoNLL-U with UPOS, LEMMA, HEAD, DEPREL on every word."),
     output: Path = typer.Option(..., "--output", "-o", metavar="MODEL_DIR",
                                 help="Model directory to write (an earlier model directory there is replaced)."),
     dev: Optional[Path] = typer.Option(None, "--dev", metavar="DEV.conllu",
-                                       help="Dev set for early stopping and scores (default: the last 10% of CORPUS)."),
+                                       help="Dev set for early stopping and scores (default: CORPUS's last 10%)."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1,
                                         help="Cap on the update steps of each model (default: per --size)."),
     size: Size = typer.Option(Size.default, "--size",
@@ -33,7 +33,7 @@ def train(
                                    "default: stanza's dimensions (hours on a CPU unless --steps caps it)."),
     name: Optional[str] = typer.Option(None, "--name", help="Model name (default: the MODEL_DIR folder name)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1,
-                                          help="torch CPU threads (default: torch's choice; 1 is fastest on a busy machine)."),
+                                          help="torch CPU threads (default: torch's; 1 on a busy machine)."),
 ) -> None:
     """Train tokenize, mwt (if the corpus has multi-word tokens), pos, lemma and depparse models, offline.
 

@@ -1,5 +1,6 @@
 """The labeling interface in the real Label Studio UI, through headless Chromium: Arabic laid out right to left,
-one highlighted region per word, and an unchanged Submit maps back to the identical sentence.
+one highlighted region per word, and a correction made with a hotkey and submitted maps back as exactly that
+change.
 
 Debian's chromium and Playwright for Python (never `playwright install`: no downloads). Set
 MUDAWWANA_UPDATE_SCREENSHOT=1 to refresh docs/editor.png (the README shows it) from this run.
@@ -62,7 +63,7 @@ def login_and_open(page, url: str, username: str, password: str, project_id: int
     page.wait_for_timeout(1500)  # fonts and the region layout settle
 
 
-def test_editor_is_rtl_and_submit_maps_back(studio, ls_client, project_title, tmp_path):
+def test_editor_is_rtl_and_a_correction_maps_back(studio, ls_client, project_title, tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` (CI installs it)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package (test extra) is missing")
@@ -103,9 +104,16 @@ def test_editor_is_rtl_and_submit_maps_back(studio, ls_client, project_title, tm
             assert page.locator(".mdw-sentence .htx-highlight").count() == 1  # the PER entity
             # Select the three-word token's verb: its lemma box opens, as an annotator would see it.
             page.locator(".mdw-words .htx-highlight", has_text="يجعل").first.click()
-            page.wait_for_selector("textarea, input[name=lemma]", timeout=10_000)
+            lemma = page.locator(".mdw-lemma [data-testid=htx-textbox-content]").first
+            lemma.wait_for(state="visible", timeout=10_000)
+            assert lemma.inner_text().strip() == "جَعَل"  # the verb's predicted lemma, ready to edit
+            assert lemma.evaluate(style, "direction") == "rtl"
             page.wait_for_timeout(500)
             page.screenshot(path=str(shot), full_page=True)
+            # A correction as an annotator makes it: the selected word's tag by its hotkey (n = NOUN).
+            page.keyboard.press("n")
+            page.wait_for_selector(".mdw-words .htx-highlight[data-label$=':NOUN']:has-text('يجعل')",
+                                   state="attached", timeout=10_000)
             page.keyboard.press("Escape")
             page.click("button:has-text('Submit')")
             result = _wait_for_annotation(ls_client, task_id)
@@ -115,9 +123,11 @@ def test_editor_is_rtl_and_submit_maps_back(studio, ls_client, project_title, tm
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 30_000
     if os.environ.get("MUDAWWANA_UPDATE_SCREENSHOT"):
         shutil.copyfile(shot, DOCS_PNG)
-    # What the real UI stores on an unchanged Submit maps back to exactly the sentence.
+    # What the real UI stores maps back to the sentence with exactly that one change.
     got, problems = annotation_to_sentence(task["data"], result, layers=DEFAULT_LAYERS)
     assert problems == []
+    verb = next(w for w in sentence.words if w.form == "يجعل")
+    verb.upos = "NOUN"
     assert format_sentence(got) == format_sentence(sentence)
 
 

@@ -72,7 +72,8 @@ def test_missing_corpus_is_an_input_error(tmp_path):
 
 def test_text_that_does_not_match_the_forms_is_an_input_error(tmp_path):
     bad = tmp_path / "bad.conllu"
-    bad.write_text("# sent_id = s1\n# text = كتب\n1\tقرأ\tقرأ\tVERB\t_\t_\t0\troot\t_\t_\n\n", encoding="utf-8")
+    bad.write_text("# sent_id = s1\n# text = كتب\n1\tقرأ\tقرأ\tVERB\t_\t_\t0\troot\t_\t_\n\n",
+                   encoding="utf-8")
     with pytest.raises(InputError, match=r"s1.*# text"):
         train(bad, tmp_path / "out", dev=bad, size="tiny")
 

@@ -165,7 +165,9 @@ def test_metadata_reaches_dataset_and_card(tmp_path):
     path = tmp_path / "meta.conllu"
     path.write_text(MWT_WITH_METADATA, encoding="utf-8")
     out = tmp_path / "out"
-    result = export_corpus(path, out, name="meta", ratios=(1, 0, 0))
+    seen = []
+    result = export_corpus(path, out, name="meta", ratios=(1, 0, 0), progress=seen.append)
+    assert seen == [1]  # the final call always comes, with the number of sentences read
     assert list(result.splits) == ["train"]
     train = datasets.load_from_disk(str(out))["train"]
     assert train[0]["agreement"] == 0.875 and train[0]["num_annotators"] == 2

@@ -90,3 +90,19 @@ def test_unreadable_input_is_a_one_line_input_error(tmp_path):
     with pytest.raises(InputError, match="broken.conllu:2: expected 10 tab-separated columns"):
         export_corpus(path, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_failure_half_way_leaves_the_previous_export_intact(exported, sample_sentences, tmp_path, file_hashes):
+    import shutil
+    from corpus.errors import InputError
+    from corpus.conllu_io import format_sentence
+    out = tmp_path / "previous"
+    shutil.copytree(exported[0], out)
+    before = file_hashes(out)
+    path = tmp_path / "half.conllu"
+    good = "".join(format_sentence(s) for s in sample_sentences(40))
+    path.write_text(good + "# sent_id = broken\n1\tnot enough columns\n\n", encoding="utf-8")
+    with pytest.raises(InputError, match="half.conllu"):
+        export_corpus(path, out)
+    assert file_hashes(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["half.conllu", "previous"]

@@ -1,0 +1,64 @@
+"""What `mudawwana demo` runs on: sample news text and a model that works offline."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Callable
+
+from .conllu_io import read_conllu, write_conllu
+from .errors import ModelNotFoundError
+
+SAMPLE = Path(__file__).resolve().parent / "data" / "ar_pud-sample.conllu"
+DEMO_PROJECT = "mudawwana demo"
+# The sample split by position: the demo model learns from 1-800 (801-900 for dev) and tags raw text of
+# 901-1000, so annotators never see sentences the model was trained on.
+TRAIN, DEV, TEST = slice(0, 800), slice(800, 900), slice(900, 1000)
+DEMO_MODEL_SIZE = "tiny"
+
+log = logging.getLogger(__name__)
+
+
+def write_demo_text(path: Path, documents: int) -> Path:
+    """Raw news text of the sample's held-out documents, one JSON line per document (its sentences joined)."""
+    docs: dict[str, list[str]] = {}
+    for sentence in list(read_conllu(SAMPLE))[TEST]:
+        docs.setdefault(sentence.doc_id, []).append(sentence.text)
+    lines = [json.dumps({"id": doc_id, "text": " ".join(texts)}, ensure_ascii=False)
+             for doc_id, texts in list(docs.items())[:documents]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def demo_model(model_dir: Path | None, models_root: Path,
+               progress: Callable[[int, int | None], None] | None = None) -> tuple[Path | None, str]:
+    """The model the demo tags with, and a line saying which.
+
+    An explicit model_dir wins; then stanza's official Arabic models (downloaded when the network allows);
+    offline with none, a small model trained from the bundled sample (once, reused by later runs).
+    """
+    if model_dir is not None:
+        return model_dir, f"using the models in {model_dir}"
+    from .models import load_pipeline
+
+    try:
+        _, info = load_pipeline(None, processors="tokenize")
+        return None, f"using stanza's official Arabic models ({info.model_version})"
+    except ModelNotFoundError:
+        pass
+    trained = models_root / "ar-pud-demo"
+    if (trained / "manifest.json").exists():
+        return trained, f"no official stanza model here (offline): using the model trained earlier in {trained}"
+    log.warning("no stanza Arabic model on this machine and no network: training one from the bundled sample")
+    from .train import train
+
+    data = models_root / "data"
+    sentences = list(read_conllu(SAMPLE))
+    write_conllu(sentences[TRAIN], data / "train.conllu")
+    write_conllu(sentences[DEV], data / "dev.conllu")
+    train(data / "train.conllu", trained, dev=data / "dev.conllu", size=DEMO_MODEL_SIZE, name="ar-pud-demo",
+          progress=(lambda desc, done, total: progress(done, total)) if progress else None)
+    return trained, (f"no stanza Arabic model here and no network: trained a {DEMO_MODEL_SIZE} model from the "
+                     f"bundled UD Arabic-PUD sample into {trained} (its pre-annotations are rough; with network, "
+                     "stanza's official models are used)")

@@ -1,0 +1,73 @@
+"""`mudawwana demo`: from nothing to annotators at work, on the bundled sample."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from annotate.client import connect
+from annotate.push import push_corpus
+from annotate.server import start_label_studio
+from corpus.demo import DEMO_PROJECT, demo_model, write_demo_text
+from corpus.tag import tag_files
+from mudawwana.cli.app import app, console
+from mudawwana.cli.progress import progress_bar
+
+
+@app.command()
+def demo(
+    workdir: Path = typer.Option(Path("mudawwana-demo"), "--workdir", help="Where the demo writes its text, "
+                                 "model, corpus and Label Studio data."),
+    documents: int = typer.Option(10, help="How many sample news documents to tag and push."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Use these models instead of stanza's "
+                                             "official ones (or a model trained from the sample)."),
+    port: Optional[int] = typer.Option(None, help="Port for Label Studio on 127.0.0.1 (default: a free one)."),
+    project: str = typer.Option(DEMO_PROJECT, help="Label Studio project title."),
+) -> None:
+    """Start Label Studio, tag sample Arabic news, push it for correction, and print where to log in.
+
+    With no stanza model on the machine and no network, it trains a small model from the bundled UD
+    Arabic-PUD sample first. Rerunning reuses everything already done (model, corpus, server, tasks).
+
+    Example: mudawwana demo --workdir mudawwana-demo
+    """
+    workdir = workdir.absolute()
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    console.print("[bold]1/4[/] Label Studio", highlight=False)
+    server = start_label_studio(workdir / "label-studio", port=port)
+
+    console.print("[bold]2/4[/] model", highlight=False)
+    with progress_bar("Training a model from the bundled sample", unit="stages") as advance:
+        model_dir, note = demo_model(model_dir, workdir / "models", progress=advance)
+    console.print(note, highlight=False)
+
+    console.print("[bold]3/4[/] tagging sample news", highlight=False)
+    text = write_demo_text(workdir / "news.jsonl", documents)
+    corpus = workdir / "corpus.conllu"
+    with progress_bar("Tagging", unit="documents") as advance:
+        report = tag_files([text], corpus, model_dir=model_dir, progress=advance)
+    console.print(f"tagged {report.documents} documents, {report.sentences} sentences -> {corpus}",
+                  highlight=False)
+
+    console.print("[bold]4/4[/] pushing to Label Studio", highlight=False)
+    client = connect(server.url, server.api_key)
+    with progress_bar("Pushing", unit="tasks") as advance:
+        pushed = push_corpus(client, corpus, project, progress=advance)
+    console.print(f"{pushed.imported} new tasks, {pushed.already_present} already there", highlight=False)
+
+    data = shlex.quote(str(server.data_dir))
+    typer.echo(f"""
+Annotators can start: open {server.url} and log in
+  user:     {server.username}
+  password: {server.password}
+Project "{project}": {report.sentences} sentences pre-annotated by {report.model_version}.
+
+For the other commands (push, pull, agreement, export), set the environment in your shell:
+  eval "$(mudawwana studio --detach --data-dir {data})"
+After a round of corrections:
+  mudawwana export --project {shlex.quote(project)} -o {shlex.quote(str(workdir / 'dataset'))}
+Stop Label Studio: mudawwana studio --stop --data-dir {data}""")
