@@ -500,3 +500,22 @@ def test_inconsistent_task_data_applies_nothing(first):
     got, problems = mapped(task, result)
     assert "nothing from the annotation was applied" in problems[0].reason
     assert_same(got, first)
+
+
+def test_validate_task_reports_what_label_studio_would_only_log(first):
+    config = build_config(ALL)
+    task, _ = task_of(first, ALL)
+    result = task["predictions"][0]["result"]
+    item(result, "w2")["value"]["labels"] = ["NOUNISH"]
+    item(result, "w3")["value"]["start"] += 1
+    relation(result, "w4")["labels"] = ["subject"]
+    relation(result, "w5")["to_id"] = "w99"
+    task["predictions"][0]["score"] = 7
+    del task["data"]["text"]
+    errors = validate_task(config, task)
+    assert errors[0] == "data has no text for $text"
+    joined = "\n".join(errors)
+    for expected in ("Invalid value for control 'upos'", "region w3: offsets 22-27 do not select 'شولمان'",
+                     "labels ['subject'] not in the config", "'to_id' 'w99' not found",
+                     "Score must be between 0.00 and 1.00"):
+        assert expected in joined
