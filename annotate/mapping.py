@@ -18,7 +18,7 @@ from corpus.model import (NER_LABELS, NER_MISC_KEY, UPOS_TAGS, Entity, Sentence,
 
 from .config import (DEFAULT_LAYERS, DEPRELS, LEMMA, NER, ROOT, TEXT, UPOS, WORD, WORDS, check_layers,
                      word_control)
-from .tasks import MWT_JOINER, SEPARATORS, WordSpan, display_words, from_js
+from .tasks import WordSpan, display_words, from_js
 
 # MISC keys that describe the whole token: on the range line of a multi-word token, else on its word.
 TOKEN_MISC_KEYS = ("SpaceAfter", "SpacesAfter", "SpacesBefore", "SpacesInToken", NER_MISC_KEY)
@@ -46,12 +46,17 @@ class _Region:
 _ROOT = Word(0, "ROOT")  # head target standing for the ROOT pseudo-word
 
 
-def annotation_to_sentence(task_data: dict, result: list[dict], *, layers: Sequence[str] = DEFAULT_LAYERS,
+def annotation_to_sentence(task_data: dict, result: list[dict], *, layers: Sequence[str] | None = None,
                            ) -> tuple[Sentence, list[MappingProblem]]:
-    """Rebuild the corrected sentence from a task's data and one annotation's `result` list."""
+    """Rebuild the corrected sentence from a task's data and one annotation's `result` list.
+
+    `layers`: those of the project's config; by default the ones the task was built for (`data["layers"]`).
+    """
     sentences = parse_conllu(task_data["conllu"])
     if len(sentences) != 1:
         raise ValueError(f"task {task_data.get('sent_id')}: `conllu` holds {len(sentences)} sentences, not 1")
+    if layers is None:
+        layers = task_data.get("layers") or DEFAULT_LAYERS
     return _Mapper(sentences[0], task_data, check_layers(layers)).run(result)
 
 
@@ -62,6 +67,11 @@ class _Mapper:
         self.problems: list[MappingProblem] = []
         self.words_text: str = data["words"]
         self.spans = [WordSpan(*s) for s in data["word_spans"]]
+        # Which characters of the words text belong to a word: the rest ("+", " · ") are separators, even
+        # where a word itself is spelled with "+" (C++).
+        self.in_word = [False] * len(self.words_text)
+        for sp in self.spans:
+            self.in_word[sp.start:sp.end] = [True] * (sp.end - sp.start)
         self.word_regions: list[_Region] = []
         self.root_regions: list[_Region] = []
         self.lemmas: dict[str | None, list] = {}
@@ -159,15 +169,15 @@ class _Mapper:
 
     def place_regions(self) -> None:
         """Trim separators off each word region and file it under the token it lies in."""
-        text = self.words_text
+        text, in_word = self.words_text, self.in_word
         owner: list[int | None] = [None] * len(text)  # character -> token index (-1: ROOT), None in gaps
         for t, (start, end) in self.token_spans().items():
             owner[start:end] = [t] * (end - start)
         for r in self.word_regions:
             s, e = r.start, r.end
-            while s < e and text[s] in SEPARATORS:
+            while s < e and not in_word[s]:
                 s += 1
-            while e > s and text[e - 1] in SEPARATORS:
+            while e > s and not in_word[e - 1]:
                 e -= 1
             first, last = (owner[s], owner[e - 1]) if s < e else (None, None)
             if s >= e:
@@ -206,7 +216,7 @@ class _Mapper:
         covered = set()
         for s, e in spans:
             covered.update(range(s, e))
-        gaps = "".join(c if i not in covered and c != MWT_JOINER else " "
+        gaps = "".join(c if i not in covered and self.in_word[i] else " "
                        for i, c in enumerate(text[t_start:t_end], t_start)).split()
         if gaps:
             self.problem(f"part of token {tok.form!r} is not covered by any word: {' '.join(gaps)!r}")
@@ -223,7 +233,7 @@ class _Mapper:
             shares = []
             for w_new, sp_new in zip(new_words, spans):
                 n = sum(1 for i in range(max(sp_old[0], sp_new[0]), min(sp_old[1], sp_new[1]))
-                        if text[i] != MWT_JOINER)
+                        if self.in_word[i])
                 if n:
                     shares.append((w_new, n))
                     self.overlaps.setdefault(id(w_new), []).append((w_old, n))
@@ -236,7 +246,8 @@ class _Mapper:
         if len(regions) > 1:
             self.problem(f"two labels on one word {self.words_text[span[0]:span[1]]!r}; the first kept",
                          regions[1].id)
-        word = old or Word(0, self.words_text[span[0]:span[1]].replace(MWT_JOINER, ""))
+        form = "".join(c for i, c in enumerate(self.words_text[span[0]:span[1]], span[0]) if self.in_word[i])
+        word = old or Word(0, form)
         if old is None:
             self.new.add(id(word))
         if region is None:

@@ -25,7 +25,6 @@ MWT_JOINER = "+"      # between the words of one multi-word token: و+ب+أن+ه
 TOKEN_GAP = " · "     # between tokens with whitespace between them in the original text
 GLUED_GAP = " "       # between tokens written together in the original (SpaceAfter=No: ل أوباما)
 ROOT_TEXT = "ROOT"    # pseudo-word w0 (deps layer only): the head of the sentence's root
-SEPARATORS = " ·" + MWT_JOINER  # characters that are never part of a word's form
 
 
 @dataclass(frozen=True)

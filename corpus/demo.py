@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Callable
 
@@ -16,8 +15,7 @@ DEMO_PROJECT = "mudawwana demo"
 # 901-1000, so annotators never see sentences the model was trained on.
 TRAIN, DEV, TEST = slice(0, 800), slice(800, 900), slice(900, 1000)
 DEMO_MODEL_SIZE = "tiny"
-
-log = logging.getLogger(__name__)
+DEMO_MODEL_NAME = "ar-pud-demo"
 
 
 def write_demo_text(path: Path, documents: int) -> Path:
@@ -31,12 +29,11 @@ def write_demo_text(path: Path, documents: int) -> Path:
     return path
 
 
-def demo_model(model_dir: Path | None, models_root: Path,
-               progress: Callable[[int, int | None], None] | None = None) -> tuple[Path | None, str]:
-    """The model the demo tags with, and a line saying which.
+def find_model(model_dir: Path | None, models_root: Path) -> tuple[Path | None, str] | None:
+    """The model the demo tags with and a line saying which, or None when one must be trained first.
 
     An explicit model_dir wins; then stanza's official Arabic models (downloaded when the network allows);
-    offline with none, a small model trained from the bundled sample (once, reused by later runs).
+    then a model the demo trained earlier.
     """
     if model_dir is not None:
         return model_dir, f"using the models in {model_dir}"
@@ -47,18 +44,22 @@ def demo_model(model_dir: Path | None, models_root: Path,
         return None, f"using stanza's official Arabic models ({info.model_version})"
     except ModelNotFoundError:
         pass
-    trained = models_root / "ar-pud-demo"
+    trained = models_root / DEMO_MODEL_NAME
     if (trained / "manifest.json").exists():
         return trained, f"no official stanza model here (offline): using the model trained earlier in {trained}"
-    log.warning("no stanza Arabic model on this machine and no network: training one from the bundled sample")
+    return None
+
+
+def train_demo_model(models_root: Path, progress: Callable[[str, int, int], None] | None = None) -> tuple[Path, str]:
+    """Train a small model from the bundled sample (sentences 1-800, dev 801-900) into models_root."""
     from .train import train
 
+    trained = models_root / DEMO_MODEL_NAME
     data = models_root / "data"
     sentences = list(read_conllu(SAMPLE))
     write_conllu(sentences[TRAIN], data / "train.conllu")
     write_conllu(sentences[DEV], data / "dev.conllu")
-    train(data / "train.conllu", trained, dev=data / "dev.conllu", size=DEMO_MODEL_SIZE, name="ar-pud-demo",
-          progress=(lambda desc, done, total: progress(done, total)) if progress else None)
-    return trained, (f"no stanza Arabic model here and no network: trained a {DEMO_MODEL_SIZE} model from the "
-                     f"bundled UD Arabic-PUD sample into {trained} (its pre-annotations are rough; with network, "
-                     "stanza's official models are used)")
+    train(data / "train.conllu", trained, dev=data / "dev.conllu", size=DEMO_MODEL_SIZE, name=DEMO_MODEL_NAME,
+          progress=progress)
+    return trained, (f"trained a {DEMO_MODEL_SIZE} model from the bundled UD Arabic-PUD sample into {trained}; "
+                     "its pre-annotations are rough (with network, stanza's official models are used)")

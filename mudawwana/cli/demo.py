@@ -11,7 +11,7 @@ import typer
 from annotate.client import connect
 from annotate.push import push_corpus
 from annotate.server import start_label_studio
-from corpus.demo import DEMO_PROJECT, demo_model, write_demo_text
+from corpus.demo import DEMO_PROJECT, find_model, train_demo_model, write_demo_text
 from corpus.tag import tag_files
 from mudawwana.cli.app import app, console
 from mudawwana.cli.progress import progress_bar
@@ -37,12 +37,18 @@ def demo(
     workdir = workdir.absolute()
     workdir.mkdir(parents=True, exist_ok=True)
 
-    console.print("[bold]1/4[/] Label Studio", highlight=False)
+    console.print("[bold]1/4[/] Label Studio (the very first start creates its database: about a minute)",
+                  highlight=False)
     server = start_label_studio(workdir / "label-studio", port=port)
 
     console.print("[bold]2/4[/] model", highlight=False)
-    with progress_bar("Training a model from the bundled sample", unit="stages") as advance:
-        model_dir, note = demo_model(model_dir, workdir / "models", progress=advance)
+    found = find_model(model_dir, workdir / "models")
+    if found is None:
+        console.print("No stanza Arabic model on this machine and no network to download one: training a small "
+                      "model from the bundled sample first (a few minutes).", highlight=False)
+        with progress_bar("Training", unit="stages") as advance:
+            found = train_demo_model(workdir / "models", progress=lambda desc, done, total: advance(done, total))
+    model_dir, note = found
     console.print(note, highlight=False)
 
     console.print("[bold]3/4[/] tagging sample news", highlight=False)

@@ -519,3 +519,33 @@ def test_validate_task_reports_what_label_studio_would_only_log(first):
                      "labels ['subject'] not in the config", "'to_id' 'w99' not found",
                      "Score must be between 0.00 and 1.00"):
         assert expected in joined
+
+
+def test_a_word_spelled_with_plus_is_not_cut_at_it():
+    sentence = parse_conllu(
+        "# sent_id = p1\n# text = تعلم C++ ولغات\n"
+        "1\tتعلم\tتَعَلَّم\tVERB\t_\t_\t0\troot\t_\t_\n"
+        "2\tC++\tC++\tPROPN\t_\t_\t1\tobj\t_\t_\n"
+        "3-4\tولغات\t_\t_\t_\t_\t_\t_\t_\t_\n"
+        "3\tو\tوَ\tCCONJ\t_\t_\t4\tcc\t_\t_\n"
+        "4\tلغات\tلُغَة\tNOUN\t_\t_\t2\tconj\t_\t_\n\n")[0]
+    task, result = task_of(sentence, ALL)
+    assert task["data"]["words"] == "ROOT · تعلم · C++ · و+لغات"
+    got, problems = mapped(task, result)
+    assert problems == [] and got == sentence
+    # Merge و+لغات: the "+" between the words goes, the ones inside C++ stay.
+    start, end = span(task, 3)[0], span(task, 4)[1]
+    result = [r for r in drop(result, "w3", "w4") if r.get("type") != "relation" or r["to_id"] != "w3"]
+    add_word(task, result, "m", start, end, "NOUN")
+    relation(result, "w4")["to_id"] = "m"
+    got, problems = mapped(task, result)
+    assert problems == []
+    assert [w.form for w in got.words] == ["تعلم", "C++", "ولغات"]
+    assert [(w.head, w.deprel) for w in got.words] == [(0, "root"), (1, "obj"), (2, "conj")]
+
+
+def test_layers_default_to_those_the_task_was_built_for(first):
+    task, result = task_of(first, ("upos", "deps"))
+    relation(result, "w3")["labels"] = ["obj"]
+    got, problems = annotation_to_sentence(task["data"], result)
+    assert problems == [] and got.words[2].deprel == "obj"
