@@ -17,10 +17,13 @@ output, in the project's task order. A different project, policy or layer set, o
 makes a full pull. Deleted tasks are only noticed by a full pull (delete the state file).
 
 Metadata comments added to each written sentence: annotation_status (submitted | reviewed | majority),
-annotators (pseudonyms: a salted hash of the Label Studio user id, never an email) and, when several annotators
-annotated the task, agreement (mean pairwise agreement over the project's columns). Everything else in the
-sentence comes from the mapping: a task whose every prediction was accepted unchanged comes back as pushed,
-plus these three comment lines.
+annotators (pseudonyms: a salted hash of the Label Studio user id, never an email; those whose annotation made
+the sentence) and, when several annotators annotated the task, agreement (mean pairwise agreement over the
+project's columns, 3 decimals; left out when their segmentations differ: words cannot then be aligned).
+Everything else comes from the mapping. Precisely: when every prediction was accepted unchanged, the output
+is byte for byte the pushed file (as corpus.conllu_io writes it: LF line ends, a blank line after each
+sentence), once the comment lines `# annotation_status = `, `# annotators = ` and `# agreement = ` are deleted
+from both (a line with one of these keys already in the pushed file is overwritten in place, not repeated).
 """
 
 from __future__ import annotations
@@ -265,13 +268,12 @@ def resolve_task(task: TaskRecord, *, policy: str, layers: Sequence[str], projec
         status = "reviewed" if policy == "reviewed" else "submitted"
     sentence.set_meta(META_STATUS, status)
     sentence.set_meta(META_ANNOTATORS, ",".join(dict.fromkeys(pseudonym(project_id, a.user_id) for a in used)))
+    # A number or nothing (export reads it as a float): no value when the annotators' segmentations differ
+    # (words cannot be aligned) or one of their annotations could not be mapped (reported above).
     agreement = None
-    if len(voters) > 1:
-        if all(a.id in mapped for a in voters):
-            value = sentence_agreement([mapped[a.id] for a in voters], columns)
-            agreement = f"{value:.3f}" if value is not None else "n/a (segmentation differs)"
-        else:
-            agreement = "n/a (an annotation could not be mapped)"
+    if len(voters) > 1 and all(a.id in mapped for a in voters):
+        value = sentence_agreement([mapped[a.id] for a in voters], columns)
+        agreement = None if value is None else f"{value:.3f}"
     sentence.set_meta(META_AGREEMENT, agreement)
     return _Outcome("written", sentence, status)
 

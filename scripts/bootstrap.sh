@@ -38,12 +38,13 @@ case "$what" in
     exec .venv/bin/mudawwana demo
     ;;
   test)
-    # Headless Chromium (Debian's) takes the editor screenshot; Playwright never downloads a browser.
+    # Headless Chromium (Debian's) drives the real editor; Playwright never downloads a browser. Noto has
+    # the Arabic glyphs the screenshot in docs/ shows.
     if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
       step "installing chromium"
       SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
       $SUDO apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null
     fi
     step "running the tests"
     exec .venv/bin/pytest -q -ra
