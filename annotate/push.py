@@ -4,7 +4,8 @@ Idempotent: tasks carry the sentence id and a hash of its text in the task's `me
 ids already in the project are listed cheaply (`include=id,meta`: no task data) and only missing sentences are
 imported. A sentence whose text changed since it was pushed is reported, not imported again (Label Studio
 does not deduplicate: notes). Each batch is one import request, which the server commits in one transaction,
-so a push killed at any point leaves whole batches, and running it again imports the rest.
+so a push killed at any point leaves whole batches, and running it again imports the rest. (Two pushes into
+one project at the same moment could both import a sentence: run them one after the other.)
 
 Batches are posted as ready-made JSON through the SDK's HTTP client (its base URL, auth and token refresh):
 the SDK's typed `projects.import_tasks` re-encodes every task through pydantic models first, which costs
