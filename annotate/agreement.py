@@ -16,8 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Hashable, Sequence
 
-from annotate.policies import (WORD_COLUMNS, TaskRecord, cells, columns_for, pairwise_agreement, pseudonym,
-                               segmentation_key)
+from annotate.policies import TaskRecord, cells, columns_for, pairwise_agreement, pseudonym, segmentation_key
 
 KAPPA_COLUMNS = ("upos", "deprel", "ner")
 
@@ -177,4 +176,4 @@ def agreement(client, project_title: str, *, top_k: int = 10) -> AgreementReport
 
 
 __all__ = ["observed_agreement", "fleiss_kappa", "cohen_kappa", "compute_agreement", "agreement",
-           "AgreementReport", "ColumnAgreement", "SentenceDisagreement", "WORD_COLUMNS"]
+           "AgreementReport", "ColumnAgreement", "SentenceDisagreement"]

@@ -14,7 +14,7 @@ the policy, which task each written sentence came from, and a watermark (the lar
 capped by the server's clock when the pull began). The next pull fetches only tasks updated after it (a Data
 Manager filter on `updated_at`, in the one timestamp form the server accepts) and merges them into the existing
 output, in the project's task order. A different project, policy or layer set, or an output edited since,
-makes a full pull. Deleted tasks are only noticed by a full pull (delete the state file).
+makes a full pull. Deleted tasks are only noticed by a full pull (`full=True`, `mudawwana pull --full`).
 
 Metadata comments added to each written sentence: annotation_status (submitted | reviewed | majority),
 annotators (pseudonyms: a salted hash of the Label Studio user id, never an email; those whose annotation made
@@ -105,9 +105,9 @@ def _since_query(since: str | None) -> dict | None:
 
 def _export_chunk(client, project_id: int, ids: list[int]) -> list[dict]:
     """The JSON export of these tasks (annotations included): one request."""
-    body = _get_json(client, f"api/projects/{project_id}/export",
+    log.debug("exporting tasks %d-%d of project %d", ids[0], ids[-1], project_id)
+    return _get_json(client, f"api/projects/{project_id}/export",
                      {"exportType": "JSON", "download_all_tasks": "true", "ids[]": ids}, timeout=EXPORT_TIMEOUT)
-    return body
 
 
 def _id_bounds(client, project_id: int) -> tuple[int, int | None, int | None]:
@@ -309,11 +309,12 @@ def strip_added_meta(sentence: Sentence) -> Sentence:
 # --- the pull ----------------------------------------------------------------------------------------------------
 
 def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest", since: str | None = None,
-                strict: bool = False, progress: Progress | None = None) -> PullReport:
+                strict: bool = False, full: bool = False, progress: Progress | None = None) -> PullReport:
     """Write the project's corrected sentences to `out_path` (CoNLL-U, atomically); see the module docstring.
 
     since: fetch only tasks updated after this ISO timestamp (default: the watermark of the previous pull
     to the same output, else everything). strict: fail on any unmappable annotation, writing nothing.
+    full: ignore the previous pull (fetch every task, rewrite the output).
     """
     from annotate.client import get_project
 
@@ -331,7 +332,7 @@ def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest",
     # What to keep from the previous output, and from when to fetch.
     kept: dict[int, Sentence] = {}
     previous_failures: list[dict] = []
-    base_ok, why = _previous_usable(state, project.id, policy, layers, out_path)
+    base_ok, why = (False, "--full") if full else _previous_usable(state, project.id, policy, layers, out_path)
     if base_ok:
         try:
             by_sid = {s.sent_id: s for s in read_conllu(out_path)}
@@ -348,7 +349,7 @@ def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest",
         report.since = normalize_since(since)
     elif base_ok:
         report.since = state.get("watermark")
-    elif state is not None:
+    elif state is not None or full:
         report.full_reason = why
     report.incremental = report.since is not None
     if not base_ok:

@@ -216,6 +216,7 @@ def post_batch(client, project_id: int, tasks: list[dict], *, via: str = "http")
         resp = client.projects.import_tasks(project_id, request=tasks, request_options=options)
         return int(resp.task_count or 0)
     body = json.dumps(tasks, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    log.debug("importing %d tasks (%d bytes) into project %d", len(tasks), len(body), project_id)
     resp = _http(client).request(f"api/projects/{project_id}/import", method="POST", content=body,
                                  headers={"content-type": "application/json"}, request_options=options)
     if not 200 <= resp.status_code < 300:

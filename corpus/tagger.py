@@ -74,9 +74,13 @@ def _convert_sentence(norm: NormalizedText, st_sent) -> Sentence:
 
 
 def _convert_word(w) -> Word:
-    feats = w.feats or "_"
+    deprel = w.deprel or "_"
+    if w.head == 0 and deprel != "_":
+        # UD: the word attached to the root is labelled `root`. Stanza's parser decodes one root but a weak
+        # model can label it otherwise, which Label Studio's ROOT relation could not carry back.
+        deprel = "root"
     return Word(id=w.id, form=w.text, lemma=w.lemma or "_", upos=w.upos or "_", xpos=w.xpos or "_",
-                feats=feats, head=w.head, deprel=w.deprel or "_")
+                feats=w.feats or "_", head=w.head, deprel=deprel)
 
 
 def _validator_safe_text(text: str, spans: list[tuple[int, int]]) -> str:

@@ -26,8 +26,9 @@ class Schema(str, Enum):
 
 @app.command()
 def export(
-    corrected: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
-                                     help="Corrected CoNLL-U file (e.g. from `mudawwana pull`)."),
+    corrected: Optional[Path] = typer.Argument(None, dir_okay=False,
+                                               help="Corrected CoNLL-U file (e.g. from `mudawwana pull`); "
+                                               "with --project, where the pulled corpus is kept."),
     out: Path = typer.Option(..., "--out", "-o", file_okay=False,
                              help="Output directory; replaced as a whole only when the export succeeds."),
     name: str = typer.Option("mudawwana", help="Corpus name: files become ar_<name>-ud-{train,dev,test}.conllu."),
@@ -42,12 +43,28 @@ def export(
     license: str = typer.Option("unknown", "--license",
                                 help="License of the text, for the card (e.g. cc-by-sa-3.0 for UD Arabic-PUD)."),
     source: Optional[str] = typer.Option(None, "--source", help="Where the text comes from, for the card."),
+    project: Optional[str] = typer.Option(None, "--project", "-p", help="Pull this Label Studio project first "
+                                          "(incrementally: only tasks changed since the last export), then export."),
+    policy: str = typer.Option("latest", "--policy", help="With --project: latest, majority or reviewed."),
+    url: Optional[str] = typer.Option(None, "--url", help="With --project: Label Studio URL "
+                                      "(default: $LABEL_STUDIO_URL, else the local `mudawwana studio`)."),
+    api_key: Optional[str] = typer.Option(None, "--api-key", show_default=False,
+                                          help="With --project: API token (default: $LABEL_STUDIO_API_KEY)."),
 ) -> None:
     """Validate, split by document and export a corrected corpus.
 
     Example: mudawwana export corrected.conllu -o out/ --name pud --license cc-by-sa-3.0
+
+    Example: mudawwana export --project news -o out/   (pull + export; rerun whenever annotators have worked)
     """
+    if project is None and corrected is None:
+        fail("give a corrected CoNLL-U file, or --project NAME to pull it from Label Studio first")
+    if project is None and not corrected.is_file():
+        fail(f"{corrected}: no such file")
     try:
+        if project is not None:
+            corrected = _pull(project, corrected or out.with_name(out.name + "-corrected.conllu"), policy, url,
+                              api_key)
         result = _export(corrected, out, name=name, schema=schema.value, ratios=split_ratios,
                          allow_invalid=allow_invalid, source_description=source, license=license)
         _summary(result)
@@ -56,6 +73,23 @@ def export(
             console.print(f"pushed to {url}", highlight=False)
     except MudawwanaError as e:  # also when called through CliRunner, which bypasses cli.main()
         fail(str(e))
+
+
+def _pull(project: str, corrected: Path, policy: str, url: Optional[str], api_key: Optional[str]) -> Path:
+    """Pull into `corrected` (its state file makes the next pull, and so the next export, incremental)."""
+    from annotate.client import connect
+    from annotate.pull import pull_corpus
+    from mudawwana.cli.progress import progress_bar
+
+    client = connect(url, api_key)
+    with progress_bar("Pulling", unit="tasks") as advance:
+        report = pull_corpus(client, project, corrected, policy=policy, progress=advance)
+    console.print(f"pulled {report.fetched} changed tasks from {project!r}: {report.total_written} corrected "
+                  f"sentences in {corrected}", highlight=False)
+    for f in report.unmappable:
+        console.print(f"[yellow]unmappable[/] task {f.task_id} ({f.sent_id}): {f.reason} -- left out; fix it in "
+                      "Label Studio and rerun", highlight=False)
+    return corrected
 
 
 def _export(conllu_path: Path, out: Path, **options) -> ExportResult:

@@ -48,12 +48,9 @@ def pull(
     if full and since:
         fail("--full and --since exclude each other")
     client = connect(url, api_key)
-    if full:
-        state = state_path_for(output)
-        if state.exists():
-            state.unlink()
     with progress_bar("Pulling", unit="tasks") as advance:
-        report = pull_corpus(client, project, output, policy=policy, since=since, strict=strict, progress=advance)
+        report = pull_corpus(client, project, output, policy=policy, since=since, strict=strict, full=full,
+                             progress=advance)
     for f in report.unmappable[:MAX_LISTED]:
         what = "left out" if f.used else "not used by the policy"
         console.print(f"[yellow]unmappable[/] task {f.task_id} ({f.sent_id}), annotation {f.annotation_id} by "

@@ -64,7 +64,7 @@ def push(
                       f"  in project: {ch.old_text}\n  in file:    {ch.new_text}", highlight=False)
     if len(report.changed) > MAX_LISTED:
         console.print(f"[yellow]... and {len(report.changed) - MAX_LISTED} more changed sentences[/]")
-    verb = "created" if report.created else "updated"
+    verb = "created" if report.created else "existing"
     rate = f" ({report.tasks_per_second:.0f} tasks/s)" if report.imported else ""
     console.print(
         f"Project {report.project_title!r} (id {report.project_id}, {verb}; layers {','.join(report.layers)}): "

@@ -218,6 +218,8 @@ def test_incremental_pull_fetches_only_changed_tasks(ls_client, project_title, t
     # another policy cannot be merged into this output: a full pull
     fourth = pull_corpus(ls_client, project_title, out, policy="majority")
     assert not fourth.incremental and fourth.fetched == 6 and "policy" in fourth.full_reason
+    fifth = pull_corpus(ls_client, project_title, out, policy="majority", full=True)
+    assert not fifth.incremental and fifth.fetched == 6 and fifth.total_written == 6
 
 
 # --- several annotators: policies and agreement ---------------------------------------------------------------------

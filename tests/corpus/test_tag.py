@@ -53,6 +53,7 @@ def test_raw_news_text_gives_ud_valid_conllu_with_offsets_into_the_original(tiny
         assert sentence.get_meta(META_MODEL_VERSION) == tiny_pipeline[1].model_version
         for tok in sentence.tokens:
             assert sentence.text[tok.start:tok.end] == tok.form
+        assert [w.deprel for w in sentence.words if w.head == 0] == ["root"]
     words = {w.form: w for s in sentences for w in s.words}
     assert "الحكومـــة" in words and "Norm=الحكومة" in words["الحكومـــة"].misc
     assert "الرئيسُ" in words
