@@ -50,14 +50,24 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
     documents = read_documents(inputs, reader_options, report.skipped.append)
 
     needs_model = not keep or any(not str(p).lower().endswith((".conllu", ".conll")) for p in inputs)
-    raw_pipeline = tokenized_pipeline = None
-    if needs_model:
+    if needs_model and pipeline is None:
         from .models import load_pipeline
 
-        if pipeline is None:
-            pipeline, model_info = load_pipeline(Path(model_dir) if model_dir else None, device=device)
-        raw_pipeline = pipeline
+        pipeline, model_info = load_pipeline(Path(model_dir) if model_dir else None, device=device)
+    if needs_model:
         report.model_version = model_info.model_version
+    loaded: dict = {}
+
+    def tokenized_pipeline():
+        """A pipeline for already tokenized input, from the same models (loaded on first need)."""
+        if "nlp" not in loaded:
+            from .models import load_pipeline
+
+            source = Path(model_dir) if model_dir else None
+            if source is None and model_info and model_info.path and (model_info.path / "manifest.json").exists():
+                source = model_info.path  # a pipeline handed in from one of our model dirs
+            loaded["nlp"] = load_pipeline(source, device=device, pretokenized=True)[0]
+        return loaded["nlp"]
 
     fingerprint = _fingerprint(inputs, report.model_version, normalization, reader_options, keep)
     checkpoint = Checkpoint.open(output, fingerprint)
@@ -72,8 +82,8 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
                 continue
             todo = batch[max(0, checkpoint.done_documents - done):]
             sentences = []
-            for doc, doc_sentences in _tag_batch(todo, raw_pipeline, keep, normalization, report.model_version,
-                                                 lambda: tokenized_pipeline_for(model_dir, device, model_info)):
+            for doc, doc_sentences in _tag_batch(todo, pipeline, keep, normalization, report.model_version,
+                                                 tokenized_pipeline):
                 sentences.extend(doc_sentences)
             report.tokens += sum(len(s.tokens) for s in sentences)
             report.words += sum(len(s.words) for s in sentences)
@@ -86,20 +96,6 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
     report.documents = done
     report.sentences = checkpoint.sentences
     return report
-
-
-_TOKENIZED_PIPELINES: dict = {}
-
-
-def tokenized_pipeline_for(model_dir, device, model_info):
-    """A pipeline for already tokenized input (loaded once per model dir)."""
-    from .models import load_pipeline
-
-    key = (str(model_dir), device)
-    if key not in _TOKENIZED_PIPELINES:
-        _TOKENIZED_PIPELINES[key] = load_pipeline(Path(model_dir) if model_dir else None, device=device,
-                                                  pretokenized=True)[0]
-    return _TOKENIZED_PIPELINES[key]
 
 
 def _tag_batch(docs, raw_pipeline, keep, normalization, model_version, get_tokenized_pipeline):

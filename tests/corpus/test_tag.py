@@ -10,7 +10,6 @@ import stanza
 from corpus.conllu_io import read_conllu
 from corpus.model import META_MODEL_VERSION
 from corpus.normalize import NormalizationOptions, normalize
-from corpus.readers import ReaderOptions
 from corpus.tag import tag_files
 from corpus.tagger import paragraph_sentences
 

@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import re
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
