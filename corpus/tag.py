@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from .checkpoint import Checkpoint
+from .errors import InputError
 from .normalize import NormalizationOptions
 from .readers import ReaderOptions, Skip, TokenizedDocument, count_documents, read_documents
 from .tagger import batches, tag_raw_documents, tag_tokenized_documents
@@ -47,6 +48,9 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
     normalization = normalization or NormalizationOptions()
     reader_options = reader_options or ReaderOptions()
     report = TagReport(Path(output))
+    missing = [str(p) for p in inputs if not Path(p).exists()]
+    if missing:  # before loading a model: a typo should not cost a minute
+        raise InputError(f"{missing[0]}: no such file or directory")
     documents = read_documents(inputs, reader_options, report.skipped.append)
 
     needs_model = not keep or any(not str(p).lower().endswith((".conllu", ".conll")) for p in inputs)
