@@ -45,23 +45,22 @@ def paragraph_sentences(doc_id: str, para_index: int, norm: NormalizedText, stan
 
 
 def _convert_sentence(norm: NormalizedText, st_sent) -> Sentence:
-    spans = [norm.to_original_span(t.start_char, t.end_char) for t in st_sent.tokens]
-    sent_start, sent_end = spans[0][0], spans[-1][1]
+    groups = _surface_groups(norm, st_sent.tokens)
+    sent_start, sent_end = groups[0][1], groups[-1][2]
     original = norm.original
-    text = _validator_safe_text(original[sent_start:sent_end], [(s - sent_start, e - sent_start) for s, e in spans])
+    text = _validator_safe_text(original[sent_start:sent_end], [(s - sent_start, e - sent_start) for _, s, e in groups])
     norm_text = norm.text[st_sent.tokens[0].start_char:st_sent.tokens[-1].end_char]
 
     tokens: list[Token] = []
-    for i, (st_tok, (start, end)) in enumerate(zip(st_sent.tokens, spans)):
+    for i, (st_tokens, start, end) in enumerate(groups):
         surface = original[start:end]
-        next_start = spans[i + 1][0] if i + 1 < len(spans) else None
-        words = [_convert_word(w) for w in st_tok.words]
+        words = [_convert_word(w) for t in st_tokens for w in t.words]
         token = Token(form=surface, words=words)
         if len(words) == 1:
             words[0].form = surface
-            if st_tok.text != surface:
-                words[0].misc = set_misc(words[0].misc, "Norm", st_tok.text)
-        if next_start is not None and next_start == end:
+            if st_tokens[0].text != surface:
+                words[0].misc = set_misc(words[0].misc, "Norm", st_tokens[0].text)
+        if i + 1 < len(groups) and groups[i + 1][1] == end:
             token.misc = set_misc(token.misc, "SpaceAfter", "No")
         tokens.append(token)
 
@@ -69,8 +68,27 @@ def _convert_sentence(norm: NormalizedText, st_sent) -> Sentence:
     if norm_text != text:
         sentence.set_meta(META_TEXT_NORM, norm_text)
     assign_offsets(sentence)
-    sentence.set_entities(_entities(st_sent))
+    token_index = {id(t): i for i, (st_tokens, _, _) in enumerate(groups) for t in st_tokens}
+    sentence.set_entities(_entities(st_sent, token_index))
     return sentence
+
+
+def _surface_groups(norm: NormalizedText, st_tokens) -> list[tuple[list, int, int]]:
+    """Stanza tokens grouped by the original characters they come from: (tokens, start, end).
+
+    Usually one stanza token per group. Tokens whose original spans overlap become one surface token with
+    several words: stanza split a character that normalization expanded (the ligature ﻻ -> ل + ا), and an
+    original character can't be cut in two.
+    """
+    groups: list[tuple[list, int, int]] = []
+    for tok in st_tokens:
+        start, end = norm.to_original_span(tok.start_char, tok.end_char)
+        if groups and start < groups[-1][2]:
+            members, first, last = groups[-1]
+            groups[-1] = (members + [tok], first, max(last, end))
+        else:
+            groups.append(([tok], start, end))
+    return groups
 
 
 def _convert_word(w) -> Word:
@@ -95,15 +113,11 @@ def _validator_safe_text(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def _entities(st_sent) -> list[Entity]:
-    """Stanza's entity spans (if the model has NER) as token-index spans."""
-    ents = getattr(st_sent, "ents", None) or []
-    if not ents:
-        return []
-    index = {id(tok): i for i, tok in enumerate(st_sent.tokens)}
+def _entities(st_sent, token_index: dict[int, int]) -> list[Entity]:
+    """Stanza's entity spans (if the model has NER) as spans over our tokens."""
     out = []
-    for ent in ents:
-        toks = [index[id(t)] for t in ent.tokens if id(t) in index]
+    for ent in getattr(st_sent, "ents", None) or []:
+        toks = [token_index[id(t)] for t in ent.tokens if id(t) in token_index]
         if toks:
             out.append(Entity(min(toks), max(toks) + 1, ent.type))
     return out
