@@ -14,7 +14,7 @@ DEMO_PROJECT = "mudawwana demo"
 # The sample split by position: the demo model learns from 1-800 (801-900 for dev) and tags raw text of
 # 901-1000, so annotators never see sentences the model was trained on.
 TRAIN, DEV, TEST = slice(0, 800), slice(800, 900), slice(900, 1000)
-DEMO_MODEL_SIZE = "tiny"
+DEMO_MODEL_SIZE = "small"
 DEMO_MODEL_NAME = "ar-pud-demo"
 
 
@@ -45,7 +45,8 @@ def find_model(model_dir: Path | None, models_root: Path) -> tuple[Path | None, 
     except ModelNotFoundError:
         pass
     trained = models_root / DEMO_MODEL_NAME
-    if (trained / "manifest.json").exists():
+    manifest = trained / "manifest.json"
+    if manifest.exists() and json.loads(manifest.read_text(encoding="utf-8")).get("size") == DEMO_MODEL_SIZE:
         return trained, f"no official stanza model here (offline): using the model trained earlier in {trained}"
     return None
 
@@ -60,6 +61,6 @@ def train_demo_model(models_root: Path, progress: Callable[[str, int, int], None
     write_conllu(sentences[TRAIN], data / "train.conllu")
     write_conllu(sentences[DEV], data / "dev.conllu")
     train(data / "train.conllu", trained, dev=data / "dev.conllu", size=DEMO_MODEL_SIZE, name=DEMO_MODEL_NAME,
-          progress=progress)
+          progress=progress, threads=1)  # one torch thread: two are several times slower on a busy 2-core machine
     return trained, (f"trained a {DEMO_MODEL_SIZE} model from the bundled UD Arabic-PUD sample into {trained}; "
                      "its pre-annotations are rough (with network, stanza's official models are used)")

@@ -15,6 +15,7 @@ from mudawwana.cli.app import app, console, fail
 
 class Size(str, Enum):
     tiny = "tiny"
+    small = "small"
     default = "default"
 
 
@@ -30,7 +31,9 @@ def train(
                                         help="Cap on the update steps of each model (default: per --size)."),
     size: Size = typer.Option(Size.default, "--size",
                               help="tiny: 16-dimension models in about a minute, for tests (scores meaningless); "
-                                   "default: stanza's dimensions (hours on a CPU unless --steps caps it)."),
+                                   "small: about 3 minutes on 2 cores (UPOS ~87, LAS ~66 on the sample's dev "
+                                   "part), what the demo trains; default: stanza's dimensions (hours on a CPU "
+                                   "unless --steps caps it)."),
     name: Optional[str] = typer.Option(None, "--name", help="Model name (default: the MODEL_DIR folder name)."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1,
                                           help="torch CPU threads (default: torch's; 1 on a busy machine)."),
