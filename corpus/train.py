@@ -18,6 +18,7 @@ The model directory is built beside `out_dir` and renamed into place only when c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
@@ -248,6 +249,7 @@ def _prepare(work: Path, train_sents, dev_sents, has_mwt: bool) -> dict:
 
     ud = work / "ud" / TREEBANK
     ud.mkdir(parents=True)
+    train_sents, dev_sents = _one_newdoc_per_document(train_sents), _one_newdoc_per_document(dev_sents)
     # stanza wants a test split too; the dev set stands in (we report dev scores only)
     for part, sents in (("train", train_sents), ("dev", dev_sents), ("test", dev_sents)):
         (ud / f"{SHORT}-ud-{part}.conllu").write_text("".join(format_sentence(s) for s in sents), encoding="utf-8")
@@ -278,6 +280,19 @@ def _prepare(work: Path, train_sents, dev_sents, has_mwt: bool) -> dict:
         except AssertionError as e:  # the tokenizer label builder asserts text/forms alignment
             raise InputError(f"stanza could not prepare the training data: {e}") from None
     return paths
+
+
+def _one_newdoc_per_document(sentences: list[Sentence]) -> list[Sentence]:
+    """Drop `# newdoc` comments that repeat the previous sentence's document (UD Arabic-PUD has one on every
+    sentence). Stanza's tokenizer data starts a paragraph at every newdoc, so with them it never sees two
+    sentences in a row and never learns to split sentences."""
+    out, previous = [], None
+    for s in sentences:
+        if s.doc_id is not None and s.doc_id == previous:
+            s = dataclasses.replace(s, comments=[c for c in s.comments if not c.startswith("newdoc")])
+        out.append(s)
+        previous = s.doc_id
+    return out
 
 
 # --- the trainers ---------------------------------------------------------------------------------------------
