@@ -8,6 +8,7 @@ sentence from it and the annotation. Region ids `w<word id>` are the join key (t
 from __future__ import annotations
 
 import hashlib
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache
@@ -69,13 +70,20 @@ def text_sha1(text: str) -> str:
 
 # --- offsets: Label Studio counts UTF-16 code units, Python code points (identical unless astral characters) --
 
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
 def to_js(text: str, i: int) -> int:
     """Code-point offset -> UTF-16 offset in `text`."""
+    if not _ASTRAL.search(text, 0, i):  # the usual case (Arabic, Latin): both count the same
+        return i
     return i + sum(1 for c in text[:i] if ord(c) > 0xFFFF)
 
 
 def from_js(text: str, j: int) -> int | None:
     """UTF-16 offset -> code-point offset; None when `j` falls inside a surrogate pair or outside the text."""
+    if not _ASTRAL.search(text):
+        return j if 0 <= j <= len(text) else None
     units = 0
     for i, c in enumerate(text):
         if units == j:
