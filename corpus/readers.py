@@ -73,7 +73,7 @@ class ReaderOptions:
     hf_split: str | None = None
 
 
-Document = RawDocument | TokenizedDocument
+InputDocument = RawDocument | TokenizedDocument
 OnSkip = Callable[[Skip], None]
 
 
@@ -97,7 +97,7 @@ class _Check:
 
 
 def read_documents(paths: list[str | os.PathLike], options: ReaderOptions | None = None,
-                   on_skip: OnSkip | None = None) -> Iterator[Document]:
+                   on_skip: OnSkip | None = None) -> Iterator[InputDocument]:
     """Stream documents from every input path in order. Raises InputError for a path that can't be read."""
     options = options or ReaderOptions()
     skips: OnSkip = on_skip or (lambda s: None)

@@ -7,10 +7,11 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from .checkpoint import Checkpoint
 from .errors import InputError
+from .model import Document
 from .normalize import NormalizationOptions
 from .readers import ReaderOptions, Skip, TokenizedDocument, count_documents, read_documents
 from .tagger import batches, tag_raw_documents, tag_tokenized_documents
@@ -86,9 +87,9 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
                 continue
             todo = batch[max(0, checkpoint.done_documents - done):]
             sentences = []
-            for doc, doc_sentences in _tag_batch(todo, pipeline, keep, normalization, report.model_version,
-                                                 tokenized_pipeline):
-                sentences.extend(doc_sentences)
+            for document in _tag_batch(todo, pipeline, keep, normalization, report.model_version,
+                                       tokenized_pipeline):
+                sentences.extend(document.sentences)
             report.tokens += sum(len(s.tokens) for s in sentences)
             report.words += sum(len(s.words) for s in sentences)
             checkpoint.write(sentences, len(todo))
@@ -102,21 +103,23 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
     return report
 
 
-def _tag_batch(docs, raw_pipeline, keep, normalization, model_version, get_tokenized_pipeline):
+def _tag_batch(docs, raw_pipeline, keep, normalization, model_version, get_tokenized_pipeline) -> Iterator[Document]:
+    """Tagged Documents for a batch of input documents, in input order."""
     raw = [d for d in docs if not isinstance(d, TokenizedDocument)]
     results = {}
     if raw:
-        for doc, sentences in tag_raw_documents(raw_pipeline, raw, normalization, model_version):
-            results[id(doc)] = sentences
+        for doc, tagged in zip(raw, tag_raw_documents(raw_pipeline, raw, normalization, model_version)):
+            results[id(doc)] = tagged
     tokenized = [d for d in docs if isinstance(d, TokenizedDocument)]
     if tokenized and keep:
         for doc in tokenized:
-            results[id(doc)] = doc.sentences
+            results[id(doc)] = Document(doc.doc_id, "\n".join(s.text for s in doc.sentences), doc.sentences)
     elif tokenized:
-        for doc, sentences in tag_tokenized_documents(get_tokenized_pipeline(), tokenized, model_version):
-            results[id(doc)] = sentences
-    for doc in docs:  # input order
-        yield doc, results[id(doc)]
+        for doc, tagged in zip(tokenized, tag_tokenized_documents(get_tokenized_pipeline(), tokenized,
+                                                                   model_version)):
+            results[id(doc)] = tagged
+    for doc in docs:
+        yield results[id(doc)]
 
 
 def _size(doc) -> int:

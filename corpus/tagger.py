@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator, Sequence
 
 from .models import tag_pretokenized
-from .model import (META_MODEL_VERSION, META_TEXT_NORM, Entity, Sentence, Token, Word, assign_offsets,
+from .model import (META_MODEL_VERSION, META_TEXT_NORM, Document, Entity, Sentence, Token, Word, assign_offsets,
                     set_misc)
 from .normalize import NormalizationOptions, NormalizedText, normalize
 from .readers import RawDocument, TokenizedDocument
@@ -124,8 +124,9 @@ def _entities(st_sent, token_index: dict[int, int]) -> list[Entity]:
 
 
 def tag_raw_documents(pipeline, documents: Sequence[RawDocument], options: NormalizationOptions,
-                      model_version: str) -> Iterator[tuple[RawDocument, list[Sentence]]]:
-    """Tag a batch of raw documents in one stanza bulk call; yield each document with its sentences."""
+                      model_version: str) -> Iterator[Document]:
+    """Tag a batch of raw documents in one stanza bulk call; yield each as a Document (paragraphs joined by
+    newlines as its text)."""
     import stanza
 
     jobs = []  # (doc, paragraph index, normalized text)
@@ -137,11 +138,11 @@ def tag_raw_documents(pipeline, documents: Sequence[RawDocument], options: Norma
     for (doc, k, norm), st_doc in zip(jobs, tagged):
         by_doc[id(doc)].extend(paragraph_sentences(doc.doc_id, k, norm, st_doc, model_version))
     for doc in documents:
-        yield doc, by_doc[id(doc)]
+        yield Document(doc.doc_id, "\n".join(p.text for p in doc.paragraphs), by_doc[id(doc)])
 
 
 def tag_tokenized_documents(pipeline, documents: Sequence[TokenizedDocument],
-                            model_version: str) -> Iterator[tuple[TokenizedDocument, list[Sentence]]]:
+                            model_version: str) -> Iterator[Document]:
     """Re-tag already tokenized sentences (pos, lemma, depparse) keeping their tokens and words."""
     sentences = [s for d in documents for s in d.sentences]
     if sentences:
@@ -153,7 +154,7 @@ def tag_tokenized_documents(pipeline, documents: Sequence[TokenizedDocument],
                 word.head, word.deprel = new.head, new.deprel
             sentence.set_meta(META_MODEL_VERSION, model_version)
     for doc in documents:
-        yield doc, doc.sentences
+        yield Document(doc.doc_id, "\n".join(s.text for s in doc.sentences), doc.sentences)
 
 
 def batches(items: Iterable, size_of, budget: int) -> Iterator[list]:
