@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from mudawwana.cli.app import app, console
+from mudawwana.cli.app import LS_API_KEY_OPTION, LS_URL_OPTION, app, console
 
 COLUMN_NAMES = {"upos": "UPOS", "lemma": "lemma", "head": "head", "deprel": "deprel", "ner": "NER"}
 
@@ -20,10 +20,8 @@ def agreement(
     project: str = typer.Option(..., "--project", "-p", help="Label Studio project title."),
     top: int = typer.Option(10, "--top", "-k", min=0, help="List the K sentences that disagree most."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON (on stdout)."),
-    url: Optional[str] = typer.Option(None, "--url", help="Label Studio URL (default: $LABEL_STUDIO_URL, "
-                                      "else the local `mudawwana studio`)."),
-    api_key: Optional[str] = typer.Option(None, "--api-key", help="API token (default: $LABEL_STUDIO_API_KEY).",
-                                          show_default=False),
+    url: Optional[str] = LS_URL_OPTION,
+    api_key: Optional[str] = LS_API_KEY_OPTION,
 ) -> None:
     """Inter-annotator agreement per column, and the sentences that disagree most.
 

@@ -19,6 +19,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+# Options shared by every command that talks to Label Studio (the SDK's environment conventions).
+LS_URL_OPTION = typer.Option(None, "--url", help="Label Studio URL (default: $LABEL_STUDIO_URL, else the local "
+                             "`mudawwana studio`).")
+LS_API_KEY_OPTION = typer.Option(None, "--api-key", show_default=False,
+                                 help="Label Studio API token (default: $LABEL_STUDIO_API_KEY).")
+
 # Logs, progress bars and summaries go to stderr; data goes to files or stdout, never mixed.
 console = Console(stderr=True)
 

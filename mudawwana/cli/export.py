@@ -16,7 +16,7 @@ from corpus.errors import MudawwanaError
 from export.api import ExportResult, export_corpus
 from export.hub import push_export
 from export.splits import DEFAULT_RATIOS
-from mudawwana.cli.app import app, console, fail
+from mudawwana.cli.app import LS_API_KEY_OPTION, LS_URL_OPTION, app, console, fail
 
 
 class Schema(str, Enum):
@@ -46,10 +46,8 @@ def export(
     project: Optional[str] = typer.Option(None, "--project", "-p", help="Pull this Label Studio project first "
                                           "(incrementally: only tasks changed since the last export), then export."),
     policy: str = typer.Option("latest", "--policy", help="With --project: latest, majority or reviewed."),
-    url: Optional[str] = typer.Option(None, "--url", help="With --project: Label Studio URL "
-                                      "(default: $LABEL_STUDIO_URL, else the local `mudawwana studio`)."),
-    api_key: Optional[str] = typer.Option(None, "--api-key", show_default=False,
-                                          help="With --project: API token (default: $LABEL_STUDIO_API_KEY)."),
+    url: Optional[str] = LS_URL_OPTION,
+    api_key: Optional[str] = LS_API_KEY_OPTION,
 ) -> None:
     """Validate, split by document and export a corrected corpus.
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from mudawwana.cli.app import app, console, fail
+from mudawwana.cli.app import LS_API_KEY_OPTION, LS_URL_OPTION, app, console, fail
 from mudawwana.cli.progress import progress_bar
 
 MAX_LISTED = 20
@@ -26,10 +26,8 @@ def pull(
     full: bool = typer.Option(False, "--full", help="Ignore the previous pull: fetch every task."),
     strict: bool = typer.Option(False, "--strict", help="Fail, writing nothing, if any annotation cannot be "
                                 "mapped back (default: leave its sentence out and report it)."),
-    url: Optional[str] = typer.Option(None, "--url", help="Label Studio URL (default: $LABEL_STUDIO_URL, "
-                                      "else the local `mudawwana studio`)."),
-    api_key: Optional[str] = typer.Option(None, "--api-key", help="API token (default: $LABEL_STUDIO_API_KEY).",
-                                          show_default=False),
+    url: Optional[str] = LS_URL_OPTION,
+    api_key: Optional[str] = LS_API_KEY_OPTION,
 ) -> None:
     """Write the corrected sentences of a Label Studio project as CoNLL-U.
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from mudawwana.cli.app import app, console, fail
+from mudawwana.cli.app import LS_API_KEY_OPTION, LS_URL_OPTION, app, console, fail
 from mudawwana.cli.progress import progress_bar
 
 MAX_LISTED = 20
@@ -34,10 +34,8 @@ def push(
     batch_size: int = typer.Option(1000, "--batch-size", min=1, help="Tasks per import request."),
     model_version: Optional[str] = typer.Option(None, "--model-version", help="For sentences without a "
                                                 "`# model_version` comment (default: file name @ hash)."),
-    url: Optional[str] = typer.Option(None, "--url", help="Label Studio URL (default: $LABEL_STUDIO_URL, "
-                                      "else the local `mudawwana studio`)."),
-    api_key: Optional[str] = typer.Option(None, "--api-key", help="API token (default: $LABEL_STUDIO_API_KEY).",
-                                          show_default=False),
+    url: Optional[str] = LS_URL_OPTION,
+    api_key: Optional[str] = LS_API_KEY_OPTION,
 ) -> None:
     """Import a CoNLL-U corpus into Label Studio: one task per sentence, pre-annotation as prediction.
 
