@@ -30,7 +30,6 @@ POLICIES = ("latest", "majority", "reviewed")
 # seg changes the words themselves: it has no column, it decides whether columns can be compared at all.
 LAYER_COLUMNS = {"upos": ("upos",), "lemma": ("lemma",), "deps": ("head", "deprel"), "ner": ("ner",)}
 WORD_COLUMNS = ("upos", "lemma", "head", "deprel")
-TOKEN_COLUMNS = ("ner",)
 
 
 def columns_for(layers: Iterable[str]) -> tuple[str, ...]:

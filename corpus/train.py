@@ -76,6 +76,7 @@ SIZES: dict[str, dict] = {
         # CPU (tokenize 30, pos 38, lemma 15, depparse 66 s), i.e. 2.5 min wall when the machine is quiet (est.
         # ~3.5 min with the cores shared, ~5 min under the load where tiny took 87 s wall for 41 s CPU); peak RSS
         # 0.6 GB. End to end on dev (udeval): Tokens 97.7, UPOS 86.9, UFeats 72.8, Lemmas 76.2, UAS 73.8, LAS 66.3
+        # (again after PUD's repeated newdocs were folded, so sentences are split: 165 s wall, UPOS 86.9, LAS 66.9)
         # (tiny, 37 s quiet: 94.1, 50.4, 37.9, 68.9, 29.0, 7.9). What paid, per CPU second (trainer dev scores):
         # dropout 0.1 / word dropout 0.05 instead of 0.5 / 0.33 (tagger UPOS 73.5 -> 89.0 at 300 steps, parser
         # LAS 64 -> 74), Adam for the parser instead of adadelta (LAS 71 -> 77 at 300 steps), batches of 16
