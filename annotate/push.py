@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 
 from annotate.config import DEFAULT_LAYERS, LAYERS, build_config, check_layers
 from annotate.tasks import sentence_to_task, text_sha1, validate_task
-from corpus.conllu_io import ConlluError, read_conllu
+from corpus.conllu_io import read_conllu
 from corpus.errors import InputError, MudawwanaError
 from corpus.model import META_MODEL_VERSION
 
@@ -251,12 +251,7 @@ def push_corpus(client, conllu_path, project_title: str, *, layers: Sequence[str
         raise ValueError(f"via must be 'http' or 'sdk', not {via!r}")
     start = time.perf_counter()
     path = Path(conllu_path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        sentences = list(read_conllu(path))
-    except ConlluError as e:
-        raise InputError(str(e)) from None
+    sentences = list(read_conllu(path))  # a missing or malformed file is an InputError naming it
     default_version = model_version or file_model_version(path)
 
     project, layers, created = ensure_project(client, project_title, layers)

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
+from .errors import InputError
 from .model import EmptyNode, Sentence, Token, Word, assign_offsets
 
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
@@ -23,8 +24,11 @@ _EMPTY = re.compile(r"^(\d+)\.(\d+)$")
 _NEWDOC = re.compile(r"^newdoc(?:\s+id\s*=\s*(.*))?$")
 
 
-class ConlluError(ValueError):
-    """A CoNLL-U file that cannot be read; the message names the file and line."""
+class ConlluError(InputError, ValueError):
+    """A CoNLL-U file that cannot be read; the message names the file and line and ends with the fix."""
+
+    def __init__(self, message: str):
+        super().__init__(f"{message}; fix the file and rerun")
 
 
 def read_conllu(source: str | os.PathLike | IO[str]) -> Iterator[Sentence]:
@@ -34,6 +38,8 @@ def read_conllu(source: str | os.PathLike | IO[str]) -> Iterator[Sentence]:
         try:
             with open(source, encoding="utf-8", newline="") as f:
                 yield from _read(f, name)
+        except (FileNotFoundError, IsADirectoryError):
+            raise InputError(f"{name}: no such file (expected a CoNLL-U file)") from None
         except UnicodeDecodeError as e:
             raise ConlluError(f"{name}: not UTF-8 ({e.reason} at byte {e.start})") from None
     else:

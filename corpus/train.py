@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from .conllu_io import ConlluError, format_sentence, read_conllu
+from .conllu_io import format_sentence, read_conllu
 from .errors import InputError
 from .model import Sentence
 
@@ -209,12 +209,7 @@ def model_hash(model_dir: Path) -> str:
 # --- input ---------------------------------------------------------------------------------------------------
 
 def _read_corpus(path: Path) -> list[Sentence]:
-    if not path.is_file():
-        raise InputError(f"{path}: no such file (expected a CoNLL-U corpus)")
-    try:
-        sentences = list(read_conllu(path))
-    except ConlluError as e:
-        raise InputError(str(e)) from None
+    sentences = list(read_conllu(path))  # a missing or malformed file is an InputError naming it
     if not sentences:
         raise InputError(f"{path}: no sentences found")
     for i, s in enumerate(sentences, 1):

@@ -12,12 +12,12 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import datasets
 from datasets import DatasetDict, DatasetInfo, SplitDict, SplitInfo
 
-from corpus.conllu_io import ConlluError, format_sentence, read_conllu
+from corpus.conllu_io import format_sentence, read_conllu
 from corpus.errors import InputError
 from corpus.model import Sentence
 
@@ -96,7 +96,7 @@ def export_corpus(
         invalid: list[InvalidSentence] = []
         try:
             n = 0
-            for n, sentence in enumerate(_sentences(conllu_path), 1):
+            for n, sentence in enumerate(read_conllu(conllu_path), 1):
                 key = document_key(sentence)
                 split = split_of(key, ratios)
                 text = format_sentence(sentence)
@@ -156,13 +156,6 @@ def _row(schema: str, sentence: Sentence, index_in_split: int) -> dict:
     if schema == "ud":
         return schema_ud.row(sentence, index_in_split)
     return schema_mudawwana.row(sentence)
-
-
-def _sentences(path: Path) -> Iterator[Sentence]:
-    try:
-        yield from read_conllu(path)
-    except ConlluError as e:
-        raise InputError(f"{e}; fix the file and rerun") from None
 
 
 def _refusal(invalid: list[InvalidSentence], out_dir: Path) -> str:
