@@ -1,1 +1,21 @@
-"""Label Studio side: run a local server (server.py), connect to one (client.py)."""
+"""Annotate stage: Label Studio as a view on the corpus.
+
+`start_label_studio` runs a local server; `connect` returns the one client every call to a server goes
+through; `push_corpus` sends a CoNLL-U file as tasks with predictions; `pull_corpus` maps the annotators'
+submissions back to CoNLL-U; `agreement` measures how far annotators agree; `build_config` is the labeling
+interface. Names load on first use (the Label Studio SDK is not imported until needed).
+"""
+
+from mudawwana.corpus._lazy import lazy_exports
+
+_EXPORTS = {
+    "start_label_studio": "server", "stop_studio": "server", "find_running": "server", "StudioServer": "server",
+    "StudioError": "server",
+    "connect": "client", "ProjectNotFoundError": "client",
+    "push_corpus": "push", "PushReport": "push", "PushError": "push",
+    "pull_corpus": "pull", "PullReport": "pull", "PullError": "pull",
+    "agreement": "agreement", "AgreementReport": "agreement",
+    "build_config": "config", "LAYERS": "config", "DEFAULT_LAYERS": "config",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Hashable, Sequence
 
-from annotate.policies import TaskRecord, cells, columns_for, pairwise_agreement, pseudonym, segmentation_key
+from mudawwana.annotate.policies import TaskRecord, cells, columns_for, pairwise_agreement, pseudonym, segmentation_key
 
 KAPPA_COLUMNS = ("upos", "deprel", "ner")
 
@@ -108,7 +108,7 @@ class AgreementReport:
 def compute_agreement(tasks: Sequence[TaskRecord], *, project_id: int, project_title: str,
                       layers: Sequence[str], top_k: int = 10) -> AgreementReport:
     """The agreement report for already fetched tasks (see `agreement` for the server side)."""
-    from annotate.pull import map_annotation  # pull imports policies only; no cycle at import time
+    from mudawwana.annotate.pull import map_annotation  # pull imports policies only; no cycle at import time
 
     layers = tuple(layers)
     columns = columns_for(layers)
@@ -166,8 +166,8 @@ def compute_agreement(tasks: Sequence[TaskRecord], *, project_id: int, project_t
 
 def agreement(client, project_title: str, *, top_k: int = 10) -> AgreementReport:
     """Fetch the project's annotations and compute the agreement report."""
-    from annotate.client import get_project
-    from annotate.pull import fetch_tasks, project_layers
+    from mudawwana.annotate.client import get_project
+    from mudawwana.annotate.pull import fetch_tasks, project_layers
 
     project = get_project(client, project_title)
     layers = project_layers(client, project)

@@ -11,7 +11,7 @@ import urllib.parse
 from label_studio_sdk.client import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
-from annotate.server import StudioError, default_data_dir, find_running, is_healthy
+from mudawwana.annotate.server import StudioError, default_data_dir, find_running, is_healthy
 
 DEFAULT_URL = "http://localhost:8080"  # the SDK's and Label Studio's own default
 

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 from label_studio_sdk.label_interface import LabelInterface
 from label_studio_sdk.label_interface.create import create_element, labels
 
-from corpus.model import NER_LABELS, UPOS_TAGS
+from mudawwana.corpus.data_model import NER_LABELS, UPOS_TAGS
 
 LAYERS = ("upos", "lemma", "seg", "deps", "ner")
 # deps is off by default: arcs over a 25-word sentence get crowded (notes); turn it on for a parsing pass.

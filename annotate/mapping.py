@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from corpus.conllu_io import parse_conllu
-from corpus.model import (NER_LABELS, NER_MISC_KEY, UPOS_TAGS, Entity, Sentence, Token, Word, assign_offsets,
+from mudawwana.corpus.conllu_io import parse_conllu
+from mudawwana.corpus.data_model import (NER_LABELS, NER_MISC_KEY, UPOS_TAGS, Entity, Sentence, Token, Word, assign_offsets,
                           format_misc, parse_misc)
 
 from .config import (DEFAULT_LAYERS, DEPRELS, LEMMA, NER, ROOT, TEXT, UPOS, WORD, WORDS, check_layers,

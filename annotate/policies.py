@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
-from corpus.model import NER_MISC_KEY, Sentence, parse_misc, set_misc
+from mudawwana.corpus.data_model import NER_MISC_KEY, Sentence, parse_misc, set_misc
 
 POLICIES = ("latest", "majority", "reviewed")
 

@@ -38,12 +38,12 @@ from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator, Sequence
 
-from annotate.policies import (POLICIES, Annotation, TaskRecord, columns_for, format_time, majority_sentence,
+from mudawwana.annotate.policies import (POLICIES, Annotation, TaskRecord, columns_for, format_time, majority_sentence,
                                normalize_task, parse_time, pseudonym, sentence_agreement)
-from annotate.push import _get_json, _http, list_tasks, project_layers
-from corpus.conllu_io import ConlluError, atomic_writer, format_sentence, read_conllu
-from corpus.errors import InputError, MudawwanaError
-from corpus.model import META_AGREEMENT, META_ANNOTATORS, META_STATUS, Sentence
+from mudawwana.annotate.push import _get_json, _http, list_tasks, project_layers
+from mudawwana.corpus.conllu_io import ConlluError, atomic_writer, format_sentence, read_conllu
+from mudawwana.corpus.errors import InputError, MudawwanaError
+from mudawwana.corpus.data_model import META_AGREEMENT, META_ANNOTATORS, META_STATUS, Sentence
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def normalize_since(value: str) -> str:
 
 def map_annotation(task: TaskRecord, annotation: Annotation, layers: Sequence[str], *,
                    project_id: int | None = None) -> tuple[Sentence | None, MappingFailure | None]:
-    from annotate.mapping import annotation_to_sentence
+    from mudawwana.annotate.mapping import annotation_to_sentence
 
     who = pseudonym(project_id if project_id is not None else 0, annotation.user_id)
     try:
@@ -316,7 +316,7 @@ def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest",
     to the same output, else everything). strict: fail on any unmappable annotation, writing nothing.
     full: ignore the previous pull (fetch every task, rewrite the output).
     """
-    from annotate.client import get_project
+    from mudawwana.annotate.client import get_project
 
     if policy not in POLICIES:
         raise InputError(f"unknown policy {policy!r}: choose from {', '.join(POLICIES)}")

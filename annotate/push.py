@@ -28,11 +28,11 @@ from itertools import combinations
 from pathlib import Path
 from typing import Callable, Sequence
 
-from annotate.config import DEFAULT_LAYERS, LAYERS, build_config, check_layers
-from annotate.tasks import sentence_to_task, text_sha1, validate_task
-from corpus.conllu_io import read_conllu
-from corpus.errors import InputError, MudawwanaError
-from corpus.model import META_MODEL_VERSION
+from mudawwana.annotate.config import DEFAULT_LAYERS, LAYERS, build_config, check_layers
+from mudawwana.annotate.tasks import sentence_to_task, text_sha1, validate_task
+from mudawwana.corpus.conllu_io import read_conllu
+from mudawwana.corpus.errors import InputError, MudawwanaError
+from mudawwana.corpus.data_model import META_MODEL_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def project_layers(client, project) -> tuple[str, ...]:
 
 def ensure_project(client, title: str, layers: Sequence[str] | None) -> tuple[object, tuple[str, ...], bool]:
     """(project, layers, created). A reused project must have the layers asked for (None: whatever it has)."""
-    from annotate.client import find_project
+    from mudawwana.annotate.client import find_project
 
     if len(title.strip()) < 3:
         raise InputError(f"project title {title!r} is too short: Label Studio needs at least 3 characters")

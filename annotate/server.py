@@ -23,7 +23,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.errors import MudawwanaError
+from mudawwana.corpus.errors import MudawwanaError
 
 log = logging.getLogger(__name__)
 

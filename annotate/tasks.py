@@ -16,8 +16,8 @@ from typing import Sequence
 
 from label_studio_sdk.label_interface import LabelInterface
 
-from corpus.conllu_io import format_sentence
-from corpus.model import Sentence
+from mudawwana.corpus.conllu_io import format_sentence
+from mudawwana.corpus.data_model import Sentence
 
 from .config import (DEFAULT_LAYERS, LEMMA, NER, ROOT, ROOT_LABEL, TEXT, WORD_LABEL, WORDS,
                      check_layers, word_control)

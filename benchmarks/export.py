@@ -50,8 +50,7 @@ def _status(field: str) -> int:
 
 
 def child(input_path: str, out_dir: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    from export.api import export_corpus
+    from mudawwana.export.export_job import export_corpus
 
     peak_anon = [0]
     stop = threading.Event()

@@ -32,14 +32,13 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from annotate.client import connect  # noqa: E402
-from annotate.config import DEFAULT_LAYERS, build_config, check_layers  # noqa: E402
-from annotate.pull import pull_corpus  # noqa: E402
-from annotate.push import file_model_version, layers_description, push_corpus  # noqa: E402
-from annotate.tasks import sentence_to_task  # noqa: E402
-from corpus.conllu_io import read_conllu, write_conllu  # noqa: E402
+from mudawwana.annotate.client import connect
+from mudawwana.annotate.config import DEFAULT_LAYERS, build_config, check_layers
+from mudawwana.annotate.pull import pull_corpus
+from mudawwana.annotate.push import file_model_version, layers_description, push_corpus
+from mudawwana.annotate.tasks import sentence_to_task
+from mudawwana.corpus.conllu_io import read_conllu, write_conllu
 
 SAMPLE = REPO / "corpus" / "data" / "ar_pud-sample.conllu"
 
@@ -91,7 +90,7 @@ def main() -> None:
     server = None
     url, api_key = args.url, args.api_key
     if not url:
-        from annotate.server import find_label_studio, label_studio_version, start_label_studio
+        from mudawwana.annotate.server import find_label_studio, label_studio_version, start_label_studio
 
         template = REPO / ".cache" / f"ls-template-{label_studio_version(find_label_studio())}"
         data_dir = args.data_dir or work / "ls"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import stanza
 
-from corpus.conllu_io import read_conllu
-from corpus.models import load_pipeline
-from corpus.tag import tag_files
+from mudawwana.corpus.conllu_io import read_conllu
+from mudawwana.corpus.stanza_models import load_pipeline
+from mudawwana.corpus.tag_job import tag_files
 
 SAMPLE = Path(__file__).resolve().parents[1] / "corpus" / "data" / "ar_pud-sample.conllu"
 

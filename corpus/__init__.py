@@ -1,0 +1,26 @@
+"""Corpus stage: read Arabic text, normalize it (offsets kept), tag it with stanza, read and write CoNLL-U.
+
+The public API, the way `conllu` names its own: the data model (`Document` -> `Sentence` -> `Token` ->
+`Word`), CoNLL-U I/O (`read_conllu` streams, `parse_conllu`, `format_sentence`, `write_conllu`),
+normalization (`normalize`, `NormalizationOptions`), input readers (`read_documents`, `ReaderOptions`),
+tagging (`tag_files`, `load_pipeline`), training (`train`) and the bundled sample (`SAMPLE_CONLLU`).
+Names load on first use, so importing the package stays cheap.
+"""
+
+from ._lazy import lazy_exports
+
+_EXPORTS = {
+    "Document": "data_model", "Sentence": "data_model", "Token": "data_model", "Word": "data_model",
+    "Entity": "data_model", "EmptyNode": "data_model", "UPOS_TAGS": "data_model", "NER_LABELS": "data_model",
+    "read_conllu": "conllu_io", "parse_conllu": "conllu_io", "format_sentence": "conllu_io",
+    "write_conllu": "conllu_io", "ConlluError": "conllu_io",
+    "normalize": "normalize", "NormalizationOptions": "normalize", "NormalizedText": "normalize",
+    "read_documents": "readers", "ReaderOptions": "readers",
+    "tag_files": "tag_job", "TagReport": "tag_job",
+    "load_pipeline": "stanza_models", "ModelInfo": "stanza_models",
+    "train": "train",
+    "SAMPLE_CONLLU": "sample",
+    "MudawwanaError": "errors", "InputError": "errors", "ModelNotFoundError": "errors",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .conllu_io import format_sentence
-from .model import Sentence
+from .data_model import Sentence
 
 
 @dataclass

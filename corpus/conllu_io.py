@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from .errors import InputError
-from .model import EmptyNode, Sentence, Token, Word, assign_offsets
+from .data_model import EmptyNode, Sentence, Token, Word, assign_offsets
 
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
 _EMPTY = re.compile(r"^(\d+)\.(\d+)$")

@@ -8,8 +8,8 @@ from typing import Callable
 
 from .conllu_io import read_conllu, write_conllu
 from .errors import ModelNotFoundError
+from .sample import SAMPLE_CONLLU as SAMPLE
 
-SAMPLE = Path(__file__).resolve().parent / "data" / "ar_pud-sample.conllu"
 DEMO_PROJECT = "mudawwana demo"
 # The sample split by position: the demo model learns from 1-800 (801-900 for dev) and tags raw text of
 # 901-1000, so annotators never see sentences the model was trained on.
@@ -37,7 +37,7 @@ def find_model(model_dir: Path | None, models_root: Path) -> tuple[Path | None, 
     """
     if model_dir is not None:
         return model_dir, f"using the models in {model_dir}"
-    from .models import load_pipeline
+    from .stanza_models import load_pipeline
 
     try:
         _, info = load_pipeline(None, processors="tokenize")

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 from .conllu_io import ConlluError, read_conllu
 from .errors import InputError
-from .model import Sentence
+from .data_model import Sentence
 
 MAX_PARAGRAPH_CHARS = 20_000
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")

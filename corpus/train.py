@@ -37,7 +37,7 @@ from typing import Callable
 
 from .conllu_io import format_sentence, read_conllu
 from .errors import InputError
-from .model import Sentence
+from .data_model import Sentence
 
 log = logging.getLogger(__name__)
 
@@ -422,7 +422,7 @@ def _trainer_score(model: str, messages: list[str]) -> dict:
 def _evaluate(build: Path, paths: dict) -> dict:
     """Tag the dev set's raw text with the new models and score it against the gold dev file (udeval)."""
     from stanza.models.common.utils import ud_scores
-    from .models import load_pipeline
+    from .stanza_models import load_pipeline
     d = paths["TOKENIZE_DATA_DIR"]
     nlp, _ = load_pipeline(build, device="cpu")
     text = Path(f"{d}/{SHORT}.dev.txt").read_text(encoding="utf-8")

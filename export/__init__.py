@@ -1,12 +1,17 @@
 """Export stage: corrected CoNLL-U -> Hugging Face dataset (save_to_disk + Parquet), CoNLL-U splits, card.
 
-Library entry points: `export_corpus` (local export) and `push_export` (upload to the Hub).
+`export_corpus` writes a local export; `push_export` uploads one to the Hub. Names load on first use
+(`datasets` is not imported until needed).
 """
 
-from .api import SCHEMAS, ExportResult, conllu_file_name, export_corpus
-from .errors import ExportError, HubPushError, InvalidSentencesError
-from .hub import push_export
-from .splits import DEFAULT_RATIOS, SPLITS
+from mudawwana.corpus._lazy import lazy_exports
 
-__all__ = ["DEFAULT_RATIOS", "SCHEMAS", "SPLITS", "ExportError", "ExportResult", "HubPushError",
-           "InvalidSentencesError", "conllu_file_name", "export_corpus", "push_export"]
+_EXPORTS = {
+    "export_corpus": "export_job", "ExportResult": "export_job", "SCHEMAS": "export_job",
+    "conllu_file_name": "export_job",
+    "push_export": "hub",
+    "ExportError": "errors", "HubPushError": "errors", "InvalidSentencesError": "errors",
+    "DEFAULT_RATIOS": "splits", "SPLITS": "splits",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -12,7 +12,7 @@ from datasets import DatasetInfo
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from corpus.model import UPOS_TAGS
+from mudawwana.corpus.data_model import UPOS_TAGS
 
 from .hf_files import PARQUET_DIR
 from .splits import SPLITS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from corpus.errors import MudawwanaError
+from mudawwana.corpus.errors import MudawwanaError
 
 
 class ExportError(MudawwanaError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from corpus.model import (META_AGREEMENT, META_ANNOTATORS, META_MODEL_VERSION, META_STATUS, META_TEXT_NORM,
+from mudawwana.corpus.data_model import (META_AGREEMENT, META_ANNOTATORS, META_MODEL_VERSION, META_STATUS, META_TEXT_NORM,
                           Sentence)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datasets import ClassLabel, Features, List, Value
 
-from corpus.model import NER_LABELS, NER_MISC_KEY, UPOS_TAGS, Sentence, parse_misc
+from mudawwana.corpus.data_model import NER_LABELS, NER_MISC_KEY, UPOS_TAGS, Sentence, parse_misc
 
 from .metadata import annotation_meta
 

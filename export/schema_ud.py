@@ -19,8 +19,8 @@ import re
 
 from datasets import ClassLabel, Features, List, Value
 
-from corpus.conllu_io import format_sentence
-from corpus.model import Sentence
+from mudawwana.corpus.conllu_io import format_sentence
+from mudawwana.corpus.data_model import Sentence
 
 # The loader's order (not alphabetical, not corpus.model.UPOS_TAGS' order): class ids must match it.
 UD_UPOS_NAMES = ("NOUN", "PUNCT", "ADP", "NUM", "SYM", "SCONJ", "ADJ", "PART", "DET", "CCONJ", "PROPN",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from corpus.model import Sentence
+from mudawwana.corpus.data_model import Sentence
 
 from .errors import ExportError
 

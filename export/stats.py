@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from corpus.model import Sentence
+from mudawwana.corpus.data_model import Sentence
 
 from .metadata import AnnotationMeta
 

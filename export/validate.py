@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from udtools import Validator
 from udtools.state import State
 
-from corpus.model import Sentence
+from mudawwana.corpus.data_model import Sentence
 
 from .metadata import AnnotationMeta
 from .schema_mudawwana import NER_TAGS, ner_tag

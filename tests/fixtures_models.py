@@ -31,8 +31,8 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     model_dir = REPO / ".cache" / f"tiny-model-{key}"
     if (model_dir / "manifest.json").is_file():  # train() renames the directory into place only when complete
         return model_dir
-    from corpus.conllu_io import read_conllu, write_conllu
-    from corpus.train import train
+    from mudawwana.corpus.conllu_io import read_conllu, write_conllu
+    from mudawwana.corpus.train import train
 
     sentences = list(read_conllu(SAMPLE))
     data = tmp_path_factory.mktemp("tiny-model-data")
@@ -49,7 +49,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_pipeline(tiny_model_dir):
     """(stanza.Pipeline, ModelInfo) for raw text with the tiny models, loaded once per session on the CPU."""
-    from corpus.models import load_pipeline
+    from mudawwana.corpus.stanza_models import load_pipeline
 
     return load_pipeline(tiny_model_dir, device="cpu")
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from annotate.client import connect
-from annotate.server import (DB_FILE, StudioError, StudioServer, find_label_studio, label_studio_version,
+from mudawwana.annotate.client import connect
+from mudawwana.annotate.server import (DB_FILE, StudioError, StudioServer, find_label_studio, label_studio_version,
                              start_label_studio)
 
 REPO = Path(__file__).resolve().parents[1]

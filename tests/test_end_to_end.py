@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.conllu_io import read_conllu, write_conllu
+from mudawwana.corpus.conllu_io import read_conllu, write_conllu
 
 pytestmark = [pytest.mark.slow, pytest.mark.labelstudio]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from corpus.errors import MudawwanaError
+from mudawwana.corpus.errors import MudawwanaError
 from mudawwana.cli.app import app, report_error
 
 # Importing a command module registers its subcommand on `app`.

@@ -36,8 +36,8 @@ def agreement(
     from rich.console import Console
     from rich.table import Table
 
-    from annotate.agreement import agreement as compute
-    from annotate.client import connect
+    from mudawwana.annotate.agreement import agreement as compute
+    from mudawwana.annotate.client import connect
 
     client = connect(url, api_key)
     report = compute(client, project, top_k=top)

@@ -8,11 +8,11 @@ from typing import Optional
 
 import typer
 
-from annotate.client import connect
-from annotate.push import push_corpus
-from annotate.server import start_label_studio
-from corpus.demo import DEMO_PROJECT, find_model, train_demo_model, write_demo_text
-from corpus.tag import tag_files
+from mudawwana.annotate.client import connect
+from mudawwana.annotate.push import push_corpus
+from mudawwana.annotate.server import start_label_studio
+from mudawwana.corpus.demo import DEMO_PROJECT, find_model, train_demo_model, write_demo_text
+from mudawwana.corpus.tag_job import tag_files
 from mudawwana.cli.app import app, console
 from mudawwana.cli.progress import progress_bar
 

@@ -10,12 +10,10 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from corpus.errors import MudawwanaError
-# Submodules, not the package: an editable install made before export/__init__.py existed maps `export`
-# as a namespace package, whose __init__ never runs.
-from export.api import ExportResult, export_corpus
-from export.hub import push_export
-from export.splits import DEFAULT_RATIOS
+from mudawwana.corpus.errors import MudawwanaError
+from mudawwana.export.export_job import ExportResult, export_corpus
+from mudawwana.export.hub import push_export
+from mudawwana.export.splits import DEFAULT_RATIOS
 from mudawwana.cli.app import LS_API_KEY_OPTION, LS_URL_OPTION, app, console, fail
 
 
@@ -75,8 +73,8 @@ def export(
 
 def _pull(project: str, corrected: Path, policy: str, url: Optional[str], api_key: Optional[str]) -> Path:
     """Pull into `corrected` (its state file makes the next pull, and so the next export, incremental)."""
-    from annotate.client import connect
-    from annotate.pull import pull_corpus
+    from mudawwana.annotate.client import connect
+    from mudawwana.annotate.pull import pull_corpus
     from mudawwana.cli.progress import progress_bar
 
     client = connect(url, api_key)

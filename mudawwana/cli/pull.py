@@ -37,9 +37,9 @@ def pull(
 
     Example: mudawwana pull --project "news 2026" -o corrected.conllu --policy majority
     """
-    from annotate.client import connect
-    from annotate.policies import POLICIES
-    from annotate.pull import pull_corpus, state_path_for
+    from mudawwana.annotate.client import connect
+    from mudawwana.annotate.policies import POLICIES
+    from mudawwana.annotate.pull import pull_corpus, state_path_for
 
     if policy not in POLICIES:
         fail(f"--policy must be one of {', '.join(POLICIES)}, not {policy!r}")

@@ -16,7 +16,7 @@ MAX_LISTED = 20
 def parse_layers(value: Optional[str]) -> Optional[tuple[str, ...]]:
     if value is None:
         return None
-    from annotate.config import check_layers
+    from mudawwana.annotate.config import check_layers
 
     try:
         return check_layers([x.strip() for x in value.split(",") if x.strip()])
@@ -44,8 +44,8 @@ def push(
 
     Example: mudawwana push corpus.conllu --project "news 2026" --layers upos,lemma,seg,ner
     """
-    from annotate.client import connect
-    from annotate.push import push_corpus
+    from mudawwana.annotate.client import connect
+    from mudawwana.annotate.push import push_corpus
 
     chosen = parse_layers(layers)
     client = connect(url, api_key)

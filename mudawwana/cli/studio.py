@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from annotate.server import (DB_FILE, LOG_FILE, StudioServer, default_data_dir, find_running, log_tail,
+from mudawwana.annotate.server import (DB_FILE, LOG_FILE, StudioServer, default_data_dir, find_running, log_tail,
                              start_label_studio, stop_studio)
 from mudawwana.cli.app import app, console, fail
 

@@ -7,9 +7,9 @@ from typing import List, Optional
 
 import typer
 
-from corpus.normalize import NormalizationOptions
-from corpus.readers import ReaderOptions
-from corpus.tag import tag_files
+from mudawwana.corpus.normalize import NormalizationOptions
+from mudawwana.corpus.readers import ReaderOptions
+from mudawwana.corpus.tag_job import tag_files
 from mudawwana.cli.app import app, console, fail
 from mudawwana.cli.progress import progress_bar
 

@@ -46,8 +46,8 @@ def train(
 
     Then tag with: --model-dir models/ar-pud
     """
-    from corpus.errors import MudawwanaError
-    from corpus.train import train as train_models  # imports stanza/torch only when training
+    from mudawwana.corpus.errors import MudawwanaError
+    from mudawwana.corpus.train import train as train_models  # imports stanza/torch only when training
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())

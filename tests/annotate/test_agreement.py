@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from annotate import pull as pull_mod
-from annotate.agreement import cohen_kappa, compute_agreement, fleiss_kappa, observed_agreement
-from annotate.policies import (Annotation, TaskRecord, is_tree, majority_sentence, ner_tags, normalize_task,
+from mudawwana.annotate import pull as pull_mod
+from mudawwana.annotate.agreement import cohen_kappa, compute_agreement, fleiss_kappa, observed_agreement
+from mudawwana.annotate.policies import (Annotation, TaskRecord, is_tree, majority_sentence, ner_tags, normalize_task,
                                pseudonym, sentence_agreement)
-from corpus.conllu_io import parse_conllu
+from mudawwana.corpus.conllu_io import parse_conllu
 
 # --- pure statistics -------------------------------------------------------------------------------------------
 
@@ -89,7 +89,7 @@ def sent(**changes):
     s = parse_conllu(BASE)[0]
     for (wid, col), value in changes.get("c", {}).items():
         if col == "ner":
-            from corpus.model import set_misc
+            from mudawwana.corpus.data_model import set_misc
             tok = s.tokens[wid]
             tok.misc = set_misc(tok.misc, "NER", None if value == "O" else value)
             continue
@@ -178,7 +178,7 @@ def fake_mapping(monkeypatch):
 
 
 def _conllu(s):
-    from corpus.conllu_io import format_sentence
+    from mudawwana.corpus.conllu_io import format_sentence
     return format_sentence(s)
 
 

@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
-from annotate.config import (DEFAULT_LAYERS, DEPRELS, LAYERS, UPOS_HOTKEYS, build_config, check_layers,
+from mudawwana.annotate.config import (DEFAULT_LAYERS, DEPRELS, LAYERS, UPOS_HOTKEYS, build_config, check_layers,
                              word_control)
-from corpus.model import NER_LABELS, UPOS_TAGS
+from mudawwana.corpus.data_model import NER_LABELS, UPOS_TAGS
 
 COMBINATIONS = [c for n in range(1, len(LAYERS) + 1) for c in itertools.combinations(LAYERS, n)]
 

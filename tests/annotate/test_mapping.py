@@ -8,11 +8,11 @@ import itertools
 
 import pytest
 
-from annotate.config import DEFAULT_LAYERS, LAYERS, build_config
-from annotate.mapping import MappingProblem, annotation_to_sentence
-from annotate.tasks import display_words, from_js, sentence_to_task, text_sha1, to_js, validate_task
-from corpus.conllu_io import format_sentence, parse_conllu, read_conllu
-from corpus.model import Entity, Sentence, Token, Word, format_misc, parse_misc
+from mudawwana.annotate.config import DEFAULT_LAYERS, LAYERS, build_config
+from mudawwana.annotate.mapping import MappingProblem, annotation_to_sentence
+from mudawwana.annotate.tasks import display_words, from_js, sentence_to_task, text_sha1, to_js, validate_task
+from mudawwana.corpus.conllu_io import format_sentence, parse_conllu, read_conllu
+from mudawwana.corpus.data_model import Entity, Sentence, Token, Word, format_misc, parse_misc
 
 from fixtures_models import SAMPLE
 

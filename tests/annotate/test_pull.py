@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from annotate.agreement import agreement
-from annotate.policies import pseudonym
-from annotate.pull import ADDED_META, PullError, pull_corpus, state_path_for, strip_added_meta
-from annotate.push import list_tasks, push_corpus
-from corpus.conllu_io import format_sentence, read_conllu, write_conllu
-from corpus.model import (META_AGREEMENT, META_ANNOTATORS, META_STATUS, Entity, Token, Word, assign_offsets)
+from mudawwana.annotate.agreement import agreement
+from mudawwana.annotate.policies import pseudonym
+from mudawwana.annotate.pull import ADDED_META, PullError, pull_corpus, state_path_for, strip_added_meta
+from mudawwana.annotate.push import list_tasks, push_corpus
+from mudawwana.corpus.conllu_io import format_sentence, read_conllu, write_conllu
+from mudawwana.corpus.data_model import (META_AGREEMENT, META_ANNOTATORS, META_STATUS, Entity, Token, Word, assign_offsets)
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "corpus" / "data" / "ar_pud-sample.conllu"
@@ -388,7 +388,7 @@ def test_unmappable_annotation_is_reported_and_strict_fails(ls_client, studio, p
 
 def test_since_must_be_a_timestamp(ls_client, project_title, tmp_path):
     push(ls_client, project_title, tmp_path, sample(1), layers=("upos",))
-    from corpus.errors import InputError
+    from mudawwana.corpus.errors import InputError
     with pytest.raises(InputError, match="ISO 8601"):
         pull_corpus(ls_client, project_title, tmp_path / "x.conllu", since="yesterday")
     report = pull_corpus(ls_client, project_title, tmp_path / "x.conllu", since="2000-01-01 00:00")

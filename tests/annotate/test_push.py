@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from annotate.push import batch_sizes, existing_keys, layers_from_config, project_layers, push_corpus
-from annotate.client import get_project
-from annotate.config import build_config
-from corpus.conllu_io import read_conllu, write_conllu
-from corpus.errors import InputError
-from corpus.model import META_MODEL_VERSION
+from mudawwana.annotate.push import batch_sizes, existing_keys, layers_from_config, project_layers, push_corpus
+from mudawwana.annotate.client import get_project
+from mudawwana.annotate.config import build_config
+from mudawwana.corpus.conllu_io import read_conllu, write_conllu
+from mudawwana.corpus.errors import InputError
+from mudawwana.corpus.data_model import META_MODEL_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "corpus" / "data" / "ar_pud-sample.conllu"
@@ -51,7 +51,7 @@ def task_keys(client, project_id):
 
 
 def _all_meta(client, project_id):
-    from annotate.push import list_tasks
+    from mudawwana.annotate.push import list_tasks
     return list_tasks(client, project_id, include="id,meta")
 
 
@@ -179,7 +179,7 @@ def test_killed_push_rerun_leaves_one_task_per_sentence(ls_client, studio, proje
 
 
 def _find(client, title):
-    from annotate.client import find_project
+    from mudawwana.annotate.client import find_project
     return find_project(client, title)
 
 
@@ -189,5 +189,5 @@ def test_existing_keys_reads_meta_only(ls_client, project_title, corpus20):
     keys = existing_keys(ls_client, report.project_id)
     assert len(keys) == 20
     sha = {s.sent_id: s for s in read_conllu(corpus20)}
-    from annotate.tasks import text_sha1
+    from mudawwana.annotate.tasks import text_sha1
     assert all(keys[sid][1] == text_sha1(s.text) for sid, s in sha.items())

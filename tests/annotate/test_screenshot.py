@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from annotate.config import DEFAULT_LAYERS, build_config
-from annotate.mapping import annotation_to_sentence
-from annotate.tasks import sentence_to_task, validate_task
-from corpus.conllu_io import format_sentence, read_conllu
-from corpus.model import Entity, Word
+from mudawwana.annotate.config import DEFAULT_LAYERS, build_config
+from mudawwana.annotate.mapping import annotation_to_sentence
+from mudawwana.annotate.tasks import sentence_to_task, validate_task
+from mudawwana.corpus.conllu_io import format_sentence, read_conllu
+from mudawwana.corpus.data_model import Entity, Word
 
 from fixtures_models import SAMPLE
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from annotate.client import ProjectNotFoundError, connect, find_project, get_project
-from annotate.server import (CREDENTIALS_FILE, LOG_FILE, StudioError, find_running, free_port,
+from mudawwana.annotate.client import ProjectNotFoundError, connect, find_project, get_project
+from mudawwana.annotate.server import (CREDENTIALS_FILE, LOG_FILE, StudioError, find_running, free_port,
                              start_label_studio, stop_studio)
 
 WRONG_KEY = "0123456789abcdef" * 2 + "deadbeef"  # the shape of a real token, so the server really checks it

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.conllu_io import ConlluError, atomic_writer, format_sentence, parse_conllu, read_conllu, write_conllu
-from corpus.model import Entity
+from mudawwana.corpus.conllu_io import ConlluError, atomic_writer, format_sentence, parse_conllu, read_conllu, write_conllu
+from mudawwana.corpus.data_model import Entity
 
 SAMPLE = Path(__file__).resolve().parents[2] / "corpus" / "data" / "ar_pud-sample.conllu"
 

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from corpus.errors import ModelNotFoundError
-from corpus.model import UPOS_TAGS
-from corpus.models import load_pipeline, tag_pretokenized
+from mudawwana.corpus.errors import ModelNotFoundError
+from mudawwana.corpus.data_model import UPOS_TAGS
+from mudawwana.corpus.stanza_models import load_pipeline, tag_pretokenized
 from fixtures_models import heads_form_a_tree
 
 

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyarabic import araby
 
-from corpus import normalize as norm_module
-from corpus.errors import InputError
-from corpus.normalize import DIGIT_MODES, NormalizationOptions, NormalizedText, normalize
+from mudawwana.corpus import normalize as norm_module
+from mudawwana.corpus.errors import InputError
+from mudawwana.corpus.normalize import DIGIT_MODES, NormalizationOptions, NormalizedText, normalize
 
 NOTHING = NormalizationOptions.from_string("nfc")  # every optional step off
 

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from corpus.errors import InputError
-from corpus.readers import RawDocument, ReaderOptions, TokenizedDocument, read_documents
+from mudawwana.corpus.errors import InputError
+from mudawwana.corpus.readers import RawDocument, ReaderOptions, TokenizedDocument, read_documents
 
 NEWS = "قال الرئيس إن الحكومة ستعمل على تحسين الاقتصاد."
 

@@ -9,11 +9,11 @@ import stanza
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from corpus.conllu_io import read_conllu
-from corpus.model import META_MODEL_VERSION
-from corpus.normalize import NormalizationOptions, normalize
-from corpus.tag import tag_files
-from corpus.tagger import paragraph_sentences
+from mudawwana.corpus.conllu_io import read_conllu
+from mudawwana.corpus.data_model import META_MODEL_VERSION
+from mudawwana.corpus.normalize import NormalizationOptions, normalize
+from mudawwana.corpus.tag_job import tag_files
+from mudawwana.corpus.from_stanza import paragraph_sentences
 
 REPO = Path(__file__).resolve().parents[2]
 NEWS = ("قال الرئيسُ إنّ الحكومـــة ستعمل على تحسين الاقتصاد. وأضاف أن الخطة ستبدأ العام المقبل.\n\n"
@@ -169,7 +169,7 @@ _SEPARATORS = st.sampled_from([" ", "  ", "\t", " \u200f ", ""])
 @given(pieces=st.lists(st.tuples(_PIECES, _SEPARATORS), min_size=1, max_size=12))
 @example(pieces=[("\ufefb", " ")])  # found by hypothesis: stanza split the ligature's two letters into two tokens
 def test_offsets_point_into_the_original_for_any_mix(tiny_pipeline, pieces):
-    from corpus.conllu_io import format_sentence, parse_conllu
+    from mudawwana.corpus.conllu_io import format_sentence, parse_conllu
 
     original = "قال " + "".join(p + s for p, s in pieces)
     norm = normalize(original, NormalizationOptions())

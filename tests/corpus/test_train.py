@@ -14,10 +14,10 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-import corpus.train as train_mod
-from corpus.errors import InputError
-from corpus.model import UPOS_TAGS
-from corpus.train import model_hash, train
+import mudawwana.corpus.train as train_mod
+from mudawwana.corpus.errors import InputError
+from mudawwana.corpus.data_model import UPOS_TAGS
+from mudawwana.corpus.train import model_hash, train
 from fixtures_models import heads_form_a_tree
 
 RAW = "ذهب الطالب إلى المكتبة صباحا وقرأ كتابا عن تاريخ مصر."

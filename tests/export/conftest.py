@@ -2,7 +2,7 @@
 per schema for the tests that only read the result.
 
 Helpers are handed out as fixtures: with pytest's importlib mode and `pythonpath = ["tests"]`, test modules
-cannot import a sibling helper module (and `tests/export/` would merge into the `export` namespace).
+cannot import a sibling helper module.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.conllu_io import read_conllu, write_conllu
-from export.api import export_corpus
+from mudawwana.corpus.conllu_io import read_conllu, write_conllu
+from mudawwana.export.export_job import export_corpus
 
 SAMPLE = Path(__file__).resolve().parents[2] / "corpus" / "data" / "ar_pud-sample.conllu"
 N_SENTENCES = 150

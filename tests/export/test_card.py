@@ -6,8 +6,8 @@ import re
 
 from huggingface_hub import DatasetCard
 
-from corpus.model import UPOS_TAGS
-from export.card import size_category
+from mudawwana.corpus.data_model import UPOS_TAGS
+from mudawwana.export.card import size_category
 
 
 def test_card_yaml_metadata(exported):

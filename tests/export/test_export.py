@@ -10,12 +10,12 @@ from pathlib import Path
 
 import datasets
 
-from corpus.conllu_io import parse_conllu, read_conllu, write_conllu
-from corpus.model import (META_AGREEMENT, META_ANNOTATORS, META_MODEL_VERSION, META_STATUS, META_TEXT_NORM,
+from mudawwana.corpus.conllu_io import parse_conllu, read_conllu, write_conllu
+from mudawwana.corpus.data_model import (META_AGREEMENT, META_ANNOTATORS, META_MODEL_VERSION, META_STATUS, META_TEXT_NORM,
                           Entity)
-from export.api import conllu_file_name, export_corpus
-from export.schema_mudawwana import FEATURES, NER_TAGS, row
-from export.splits import SPLITS
+from mudawwana.export.export_job import conllu_file_name, export_corpus
+from mudawwana.export.schema_mudawwana import FEATURES, NER_TAGS, row
+from mudawwana.export.splits import SPLITS
 
 LOAD_FROM_DISK = """
 import json, sys, datasets

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datasets
 import pytest
 
-from corpus.conllu_io import write_conllu
-from corpus.model import set_misc
-from export.api import export_corpus
-from export.errors import ExportError, InvalidSentencesError
-from export.schema_mudawwana import FEATURES
+from mudawwana.corpus.conllu_io import write_conllu
+from mudawwana.corpus.data_model import set_misc
+from mudawwana.export.export_job import export_corpus
+from mudawwana.export.errors import ExportError, InvalidSentencesError
+from mudawwana.export.schema_mudawwana import FEATURES
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_refuses_to_replace_a_directory_that_is_not_an_export(exported, tmp_path
 
 
 def test_unreadable_input_is_a_one_line_input_error(tmp_path):
-    from corpus.errors import InputError
+    from mudawwana.corpus.errors import InputError
     path = tmp_path / "broken.conllu"
     path.write_text("# sent_id = x\n1\tonly three\tcolumns\n\n", encoding="utf-8")
     with pytest.raises(InputError, match="broken.conllu:2: expected 10 tab-separated columns"):
@@ -94,8 +94,8 @@ def test_unreadable_input_is_a_one_line_input_error(tmp_path):
 
 def test_failure_half_way_leaves_the_previous_export_intact(exported, sample_sentences, tmp_path, file_hashes):
     import shutil
-    from corpus.errors import InputError
-    from corpus.conllu_io import format_sentence
+    from mudawwana.corpus.errors import InputError
+    from mudawwana.corpus.conllu_io import format_sentence
     out = tmp_path / "previous"
     shutil.copytree(exported[0], out)
     before = file_hashes(out)

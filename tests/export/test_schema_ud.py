@@ -5,8 +5,8 @@ from __future__ import annotations
 import datasets
 import pytest
 
-from corpus.conllu_io import parse_conllu
-from export.schema_ud import FEATURES, row
+from mudawwana.corpus.conllu_io import parse_conllu
+from mudawwana.export.schema_ud import FEATURES, row
 
 # Copied from the loader, huggingface/datasets, datasets/universal_dependencies/universal_dependencies.py,
 # `UniversalDependencies._info()` (commit aae79170c1e65032d576b8f56a7b398604a76ec8, UD 2.7). Do not

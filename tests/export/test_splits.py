@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.conllu_io import read_conllu, write_conllu
-from corpus.model import Sentence, Token, Word
-from export.api import conllu_file_name, export_corpus
-from export.errors import ExportError
-from export.splits import SPLITS, document_key, parse_ratios, split_of, unit_interval
+from mudawwana.corpus.conllu_io import read_conllu, write_conllu
+from mudawwana.corpus.data_model import Sentence, Token, Word
+from mudawwana.export.export_job import conllu_file_name, export_corpus
+from mudawwana.export.errors import ExportError
+from mudawwana.export.splits import SPLITS, document_key, parse_ratios, split_of, unit_interval
 
 
 def _sentence(sent_id: str | None, doc_id: str | None = None) -> Sentence:

@@ -17,9 +17,9 @@ from typing import Callable
 import datasets
 from datasets import DatasetDict, DatasetInfo, SplitDict, SplitInfo
 
-from corpus.conllu_io import format_sentence, read_conllu
-from corpus.errors import InputError
-from corpus.model import Sentence
+from mudawwana.corpus.conllu_io import format_sentence, read_conllu
+from mudawwana.corpus.errors import InputError
+from mudawwana.corpus.data_model import Sentence
 
 from . import schema_mudawwana, schema_ud
 from .card import CardInput, build_card

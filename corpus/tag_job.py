@@ -11,10 +11,10 @@ from typing import Callable, Iterator
 
 from .checkpoint import Checkpoint
 from .errors import InputError
-from .model import Document
+from .data_model import Document
 from .normalize import NormalizationOptions
 from .readers import ReaderOptions, Skip, TokenizedDocument, count_documents, read_documents
-from .tagger import batches, tag_raw_documents, tag_tokenized_documents
+from .from_stanza import batches, tag_raw_documents, tag_tokenized_documents
 
 # Characters of raw text per stanza bulk call: big enough to keep stanza's batches full, small enough
 # that a checkpoint is never far behind.
@@ -56,7 +56,7 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
 
     needs_model = not keep or any(not str(p).lower().endswith((".conllu", ".conll")) for p in inputs)
     if needs_model and pipeline is None:
-        from .models import load_pipeline
+        from .stanza_models import load_pipeline
 
         pipeline, model_info = load_pipeline(Path(model_dir) if model_dir else None, device=device)
     if needs_model:
@@ -66,7 +66,7 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
     def tokenized_pipeline():
         """A pipeline for already tokenized input, from the same models (loaded on first need)."""
         if "nlp" not in loaded:
-            from .models import load_pipeline
+            from .stanza_models import load_pipeline
 
             source = Path(model_dir) if model_dir else None
             if source is None and model_info and model_info.path and (model_info.path / "manifest.json").exists():

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Sequence
 
-from .models import tag_pretokenized
-from .model import (META_MODEL_VERSION, META_TEXT_NORM, Document, Entity, Sentence, Token, Word, assign_offsets,
+from .stanza_models import tag_pretokenized
+from .data_model import (META_MODEL_VERSION, META_TEXT_NORM, Document, Entity, Sentence, Token, Word, assign_offsets,
                     set_misc)
 from .normalize import NormalizationOptions, NormalizedText, normalize
 from .readers import RawDocument, TokenizedDocument
