@@ -2,7 +2,7 @@
 
 `words` shows the syntactic words (clitics joined by "+", tokens apart), one pre-annotated region per word;
 `text` shows the original sentence for named-entity spans. Why this shape, and what an annotator does with
-it: docs/labeling-interface.md. Measured Label Studio behaviour: /work/shared/notes/label-studio.md.
+it: docs/labeling-interface.md. Measured Label Studio behaviour: docs/label-studio.md.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from label_studio_sdk.label_interface.create import create_element, labels
 from mudawwana.corpus.data_model import NER_LABELS, UPOS_TAGS
 
 LAYERS = ("upos", "lemma", "seg", "deps", "ner")
-# deps is off by default: arcs over a 25-word sentence get crowded (notes); turn it on for a parsing pass.
+# deps is off by default: arcs over a 25-word sentence get crowded (docs/label-studio.md); turn it on for a parsing pass.
 DEFAULT_LAYERS = ("upos", "lemma", "seg", "ner")
 
 # Object tags (names double as the task data keys) and control tags.
@@ -52,7 +52,7 @@ NER_COLORS = {"PER": "#e6194b", "LOC": "#3cb44b", "ORG": "#4363d8", "MISC": "#f5
 
 FONT_STACK = "'Noto Naskh Arabic', 'Amiri', 'Noto Sans Arabic', 'Arial', sans-serif"
 RTL = "direction: rtl; text-align: right"
-# Font size must be set through <Style>: a View's font-size does not reach the text (notes). Label Studio 1.23
+# Font size must be set through <Style>: a View's font-size does not reach the text (docs/label-studio.md). Label Studio 1.23
 # renders a <Text> as `.lsf-richtext__line` spans (older versions: `.htx-text`) inside our View; the selectors
 # are scoped by our class names. The words view shows each region's "index:TAG" (Label Studio hides it unless the
 # user turns on "show labels"), so an annotator reads the tags without clicking every word.

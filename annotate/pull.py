@@ -41,7 +41,8 @@ from typing import Callable, Iterator, Sequence
 from mudawwana.annotate.policies import (POLICIES, Annotation, TaskRecord, columns_for, format_time, majority_sentence,
                                normalize_task, parse_time, pseudonym, sentence_agreement)
 from mudawwana.annotate.push import _get_json, _http, list_tasks, project_layers
-from mudawwana.corpus.conllu_io import ConlluError, atomic_writer, format_sentence, read_conllu
+from mudawwana.corpus.conllu_io import ConlluError, format_sentence, read_conllu
+from mudawwana.corpus.files import atomic_writer, write_json_atomic
 from mudawwana.corpus.errors import InputError, MudawwanaError
 from mudawwana.corpus.data_model import META_AGREEMENT, META_ANNOTATORS, META_STATUS, Sentence
 
@@ -294,9 +295,7 @@ def load_state(path: Path) -> dict | None:
 
 
 def write_state(path: Path, state: dict) -> None:
-    with atomic_writer(path) as f:
-        json.dump(state, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+    write_json_atomic(path, state)
 
 
 def strip_added_meta(sentence: Sentence) -> Sentence:

@@ -3,7 +3,7 @@
 Idempotent: tasks carry the sentence id and a hash of its text in the task's `meta` (besides `data`), so the
 ids already in the project are listed cheaply (`include=id,meta`: no task data) and only missing sentences are
 imported. A sentence whose text changed since it was pushed is reported, not imported again (Label Studio
-does not deduplicate: notes). Each batch is one import request, which the server commits in one transaction,
+does not deduplicate: docs/label-studio.md). Each batch is one import request, which the server commits in one transaction,
 so a push killed at any point leaves whole batches, and running it again imports the rest. (Two pushes into
 one project at the same moment could both import a sentence: run them one after the other.)
 
@@ -344,7 +344,7 @@ def push_corpus(client, conllu_path, project_title: str, *, layers: Sequence[str
             old = None
         report.changed.append(ChangedSentence(sid, task_id, old, new_text))
 
-    # Predictions show in the labeling stream only when their model version is the project's (notes).
+    # Predictions show in the labeling stream only when their model version is the project's (docs/label-studio.md, "Import").
     if report.model_versions:
         version = Counter(report.model_versions).most_common(1)[0][0]
         current = getattr(client.projects.get(project.id), "model_version", None)

@@ -1,7 +1,7 @@
 """Find or install Label Studio, start it on 127.0.0.1, wait until it answers, stop it.
 
 Label Studio runs as a separate process from its own virtualenv: its pins (Django, pyarrow, ...) must not fight
-stanza's or datasets'. Measured behaviour this code relies on: /work/shared/notes/label-studio.md.
+stanza's or datasets'. Measured behaviour this code relies on: docs/label-studio.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Label Studio is only a view: the task keeps the sentence's full CoNLL-U (`conllu`), the source of truth for what
 the interface does not show (xpos, feats, enhanced deps, misc), and annotate/mapping.py rebuilds the corrected
-sentence from it and the annotation. Region ids `w<word id>` are the join key (they survive Submit: notes).
+sentence from it and the annotation. Region ids `w<word id>` are the join key (they survive Submit: docs/label-studio.md).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .conllu_io import format_sentence
+from .files import write_json_atomic
 from .data_model import Sentence
 
 
@@ -73,9 +74,7 @@ class Checkpoint:
         os.fsync(self._file.fileno())
         state = {"fingerprint": self.fingerprint, "documents": self.done_documents,
                  "sentences": self.sentences, "bytes": self._file.tell()}
-        tmp = self.state.with_name(self.state.name + ".tmp")
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        os.replace(tmp, self.state)
+        write_json_atomic(self.state, state, indent=None)
 
     def finish(self) -> None:
         """Replace the output with the completed partial file and forget the checkpoint."""

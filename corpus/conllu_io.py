@@ -11,12 +11,10 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
-from contextlib import contextmanager
-from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from .errors import InputError
+from .files import atomic_writer
 from .data_model import EmptyNode, Sentence, Token, Word, assign_offsets
 
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
@@ -145,22 +143,3 @@ def write_conllu(sentences: Iterable[Sentence], path: str | os.PathLike) -> int:
             f.write(format_sentence(sentence))
             n += 1
     return n
-
-
-@contextmanager
-def atomic_writer(path: str | os.PathLike, mode: str = "w"):
-    """Open a temp file beside `path`; on success fsync and rename it over `path`, on error remove it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        kwargs = {"encoding": "utf-8", "newline": "\n"} if "b" not in mode else {}
-        with os.fdopen(fd, mode, **kwargs) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

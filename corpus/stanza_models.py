@@ -3,7 +3,7 @@
 A model directory (`mudawwana train ... -o DIR`) holds `tokenize.pt`, `mwt.pt` (only for corpora with
 multi-word tokens), `pos.pt`, `lemma.pt`, `depparse.pt`, optionally `ner.pt` and `pretrain.pt`, a
 `resources.json` containing `{}`, and `manifest.json`. It is loaded the way that works offline with stanza
-1.15 (shared/notes/stanza-training.md): `dir=` a folder whose resources.json is `{}` (stanza's real one would
+1.15 (docs/stanza.md, "Loading a pipeline offline"): `dir=` a folder whose resources.json is `{}` (stanza's real one would
 silently add the official Arabic mwt model), `allow_unknown_language=True`, every model given by path.
 
 With no directory, stanza's official Arabic package (UD Arabic-PADT) from stanza's resources dir
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelNotFoundError
-from .train import model_hash
+from .files import files_sha256
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,15 @@ def _official_hash(nlp, resources_dir: Path, lang: str) -> str:
         import stanza
         parts = [stanza.__version__]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def model_hash(model_dir: Path) -> str:
+    """Short sha256 over the model files (names and bytes): the `@hash` half of a model_version.
+
+    It names these files, not the recipe: stanza stores the (temporary) training paths inside each model, so
+    two identical trainings (which predict identically) still get different hashes.
+    """
+    return files_sha256(sorted(Path(model_dir).glob("*.pt")))[:12]
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 We call stanza's own data-preparation functions (`stanza.utils.datasets.prepare_*_treebank.process_treebank`)
 on a temporary UDBASE that holds the split under UD names, then stanza's trainers' `main(argv)` in this process
 (one torch import instead of five). What works offline, and the pitfalls avoided here, are measured in
-shared/notes/stanza-training.md:
+docs/stanza.md:
 - lemma/depparse data are prepared with `--gold` (no tagger download); no charlm;
 - `--no_pretrain`: a word-vector file built from the training text itself would add nothing the tagger's own
   finetuned word embeddings do not learn (with no pretrain stanza keeps every training word, cutoff 0), and the
@@ -19,15 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import io
-import json
 import logging
 import math
-import os
 import random
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -36,6 +32,8 @@ from pathlib import Path
 from typing import Callable
 
 from .conllu_io import format_sentence, read_conllu
+from .files import file_sha256, staged_directory, write_json_atomic
+from .stanza_models import model_hash
 from .errors import InputError
 from .data_model import Sentence
 
@@ -59,7 +57,7 @@ _DIMS100 = ["--hidden_dim", "100", "--char_hidden_dim", "64", "--word_emb_dim", 
             "--tag_emb_dim", "32", "--transformed_dim", "100"]
 # size -> per-model extra arguments and step counts. "tiny": test fixtures (scores meaningless, ~1 min for all);
 # "small": the demo's model, the best scores found for ~2.5 min of CPU; "default": stanza's dimensions with the
-# batch sizes that bought the best scores per minute (notes).
+# batch sizes that bought the best scores per minute (docs/stanza.md).
 SIZES: dict[str, dict] = {
     "tiny": {
         # higher learning rates than stanza's defaults: at 16 dimensions and 60 steps the defaults learned
@@ -140,11 +138,8 @@ def train(corpus: Path, out_dir: Path, dev: Path | None = None, steps: int | Non
     models = ["tokenize"] + (["mwt"] if has_mwt else []) + ["pos", "lemma", "depparse"]
     report = _Reporter(progress, total=len(models) + 3)  # + prepare, evaluate, write
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _check_replaceable(out_dir)
-    build = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     started = time.monotonic()
-    try:
+    with staged_directory(out_dir, _check_replaceable) as build:
         with tempfile.TemporaryDirectory(prefix="mudawwana-train-") as work, _quiet_stanza(report) as captured, \
                 _torch_threads(threads):
             report.stage("preparing data")
@@ -178,32 +173,9 @@ def train(corpus: Path, out_dir: Path, dev: Path | None = None, steps: int | Non
             "dev_scores_end_to_end": end_to_end,
             "training_seconds": {**seconds, "total": round(time.monotonic() - started, 1)},
         }
-        (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
-                                             encoding="utf-8")
-        umask = os.umask(0)
-        os.umask(umask)
-        build.chmod(0o777 & ~umask)  # mkdtemp made it private; the model dir is an ordinary folder
-        _swap_into_place(build, out_dir)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
+        write_json_atomic(build / "manifest.json", manifest, indent=2)
     report.stage("done")
     return manifest
-
-
-def model_hash(model_dir: Path) -> str:
-    """Short sha256 over the model files (names and bytes): the `@hash` half of a model_version.
-
-    It names these files, not the recipe: stanza stores the (temporary) training paths inside each model, so
-    two identical trainings (which predict identically) still get different hashes.
-    """
-    digest = hashlib.sha256()
-    for path in sorted(Path(model_dir).glob("*.pt")):
-        digest.update(path.name.encode() + b"\0")
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()[:12]
 
 
 # --- input ---------------------------------------------------------------------------------------------------
@@ -223,16 +195,8 @@ def _read_corpus(path: Path) -> list[Sentence]:
 
 
 def _data_record(path: Path, sentences: list[Sentence], part: str = "all") -> dict:
-    return {"file": path.name, "sha256": _sha256(path), "part": part,
+    return {"file": path.name, "sha256": file_sha256(path), "part": part,
             "sentences": len(sentences), "words": sum(len(s.words) for s in sentences)}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- data preparation: stanza's own scripts on a temporary UDBASE ------------------------------------------
@@ -313,7 +277,7 @@ def _train_tokenize(paths, build: Path, size: dict, steps: int | None) -> None:
     d = paths["TOKENIZE_DATA_DIR"]
     labels = f"{d}/{SHORT}-ud-train.toklabels"
     steps = steps or size.get("tokenize_steps")
-    # run_tokenizer's rule (3 average sentences), but never under 200: 100 crashed on this data (notes)
+    # run_tokenizer's rule (3 average sentences), but never under 200: 100 crashed on this data (docs/stanza.md, "Pitfalls")
     seqlen = max(200, math.ceil(avg_sent_len(labels) * 3 / 100) * 100)
     argv = ["--label_file", labels, "--txt_file", f"{d}/{SHORT}.train.txt", "--lang", LANG, "--shorthand", SHORT,
             "--max_seqlen", str(seqlen), "--mwt_json_file", f"{d}/{SHORT}-ud-dev-mwt.json",
@@ -519,16 +483,6 @@ def _check_replaceable(out_dir: Path) -> None:
     if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir())
                                                      and not (out_dir / "manifest.json").exists())):
         raise InputError(f"{out_dir} exists and is not a model directory; choose another -o")
-
-
-def _swap_into_place(build: Path, out_dir: Path) -> None:
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, old)
-    os.replace(build, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _version(package: str) -> str:

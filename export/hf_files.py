@@ -10,7 +10,6 @@ split's content (or schema) changes, and a rerun on the same input writes the sa
 
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 
@@ -18,15 +17,13 @@ from datasets import Dataset, DatasetDict, DatasetInfo, NamedSplit, config
 from datasets.table import MemoryMappedTable
 from datasets.utils.py_utils import convert_file_size_to_int
 
+from mudawwana.corpus.files import file_sha256
+
 PARQUET_DIR = "data"
 
 
 def content_fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]  # datasets' fingerprints are 16 hex digits too
+    return file_sha256(path)[:16]  # datasets' fingerprints are 16 hex digits too
 
 
 def open_split(arrow_path: Path, split: str, info: DatasetInfo) -> Dataset:

@@ -14,7 +14,7 @@ from pathlib import Path
 from datasets import Features
 from datasets.arrow_writer import ArrowWriter
 
-from mudawwana.corpus.conllu_io import atomic_writer
+from mudawwana.corpus.files import atomic_writer
 
 WRITER_BATCH_SIZE = 1000  # rows held in memory before a record batch is written; fixed, so bytes are too
 

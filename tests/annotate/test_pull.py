@@ -1,7 +1,7 @@
 """`pull_corpus` / `mudawwana pull` / `agreement` against a real Label Studio (the session fixture `studio`).
 
 Annotations are created through the API as an annotator's Submit would store them: the prediction's result,
-modified. Label Studio keeps region ids through Submit (notes), so they are the join key here as in the UI.
+modified. Label Studio keeps region ids through Submit (docs/label-studio.md), so they are the join key here as in the UI.
 """
 
 from __future__ import annotations

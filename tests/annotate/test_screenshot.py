@@ -29,7 +29,7 @@ from fixtures_models import SAMPLE
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS_PNG = Path(__file__).resolve().parents[2] / "docs" / "editor.png"
-# Offline and quiet (notes: /work/shared/notes/label-studio.md, "Browser").
+# Offline and quiet (docs/label-studio.md, "Browser").
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STYLE = "(el, p) => getComputedStyle(el).getPropertyValue(p)"

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from mudawwana.corpus.conllu_io import ConlluError, atomic_writer, format_sentence, parse_conllu, read_conllu, write_conllu
+from mudawwana.corpus.conllu_io import ConlluError, format_sentence, parse_conllu, read_conllu, write_conllu
+from mudawwana.corpus.files import atomic_writer
 from mudawwana.corpus.data_model import Entity
 
 SAMPLE = Path(__file__).resolve().parents[2] / "corpus" / "data" / "ar_pud-sample.conllu"

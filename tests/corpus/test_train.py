@@ -1,7 +1,7 @@
 """corpus.train and `mudawwana train`: the real tiny training (slow, cached) and the orchestration (fast, stubbed).
 
 Not tested here, because two trainings cost two minutes: tiny trainings are deterministic (measured, see
-shared/notes/stanza-training.md).
+docs/stanza.md).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 import mudawwana.corpus.train as train_mod
 from mudawwana.corpus.errors import InputError
 from mudawwana.corpus.data_model import UPOS_TAGS
-from mudawwana.corpus.train import model_hash, train
+from mudawwana.corpus.stanza_models import model_hash
+from mudawwana.corpus.train import train
 from fixtures_models import heads_form_a_tree
 
 RAW = "ذهب الطالب إلى المكتبة صباحا وقرأ كتابا عن تاريخ مصر."
