@@ -1,9 +1,13 @@
 """Read and write CoNLL-U, the interchange file between stages, losslessly and streaming.
 
-We read lines ourselves rather than through `conllu.parse_incr` because that parser stores comments in a
-dict (duplicate keys and key-less comments collapse) and normalises FEATS/MISC order: a UD file must come
-back byte-identical. The only documented difference: a missing final blank line is added, and CRLF line
-ends are written as LF.
+We read lines ourselves rather than through `conllu.parse_incr` because that parser loses comments: it
+keeps them in one dict per sentence (`sent.metadata`), so a comment without a value (`# a note`, `# text`,
+`# key =`) is dropped (only `# newdoc` and `# newpar` are kept, with the value None), a repeated key keeps
+only its last value, and keys and values are stripped of spaces; writing it back gives `# key = value`.
+It keeps FEATS and MISC in their file order (it does not reorder them); it also strips each line and
+splits columns on runs of two or more spaces as well as on tabs. A UD file must come back byte-identical
+from our reader. The only documented differences: a missing final blank line is added, CRLF line ends
+are written as LF, and a comment written `#x` comes back as `# x`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,13 @@
 """`export_corpus`: corrected CoNLL-U -> validated, split Hugging Face dataset + CoNLL-U + dataset card.
 
-One streaming pass over the input: each sentence is assigned its split, validated, and appended to that
-split's CoNLL-U file and Arrow table. Then the Arrow tables become `save_to_disk` and Parquet layouts and
-the card is written. Everything happens in a staging directory that replaces OUT_DIR only at the end.
+Four steps, each a function below, all inside a staging directory that replaces OUT_DIR only at the end:
+
+1. `_read_and_check`: read the input one sentence at a time, assign its split, validate it and encode its
+   dataset row (a generator: nothing is held in memory);
+2. `_write_splits`: append each sentence to its split's CoNLL-U file and Arrow table, gathering the
+   card's counts and the invalid sentences; `_refuse` then stops an export with invalid sentences;
+3. `_write_dataset`: turn the Arrow tables into the `save_to_disk` and Parquet layouts;
+4. `_write_card`: the dataset card (README.md).
 """
 
 from __future__ import annotations
@@ -10,12 +15,12 @@ from __future__ import annotations
 import re
 import shutil
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 import datasets
-from datasets import DatasetDict, DatasetInfo, SplitDict, SplitInfo
+from datasets import DatasetDict, DatasetInfo, Features, SplitDict, SplitInfo
 
 from mudawwana.corpus.conllu_io import format_sentence, read_conllu
 from mudawwana.corpus.errors import InputError
@@ -25,7 +30,7 @@ from . import schema_mudawwana, schema_ud
 from .card import CardInput, build_card
 from .errors import ExportError, InvalidSentencesError
 from .hf_files import open_split, save_dataset_dict, save_parquet
-from .metadata import annotation_meta
+from .metadata import AnnotationMeta, annotation_meta
 from .splits import CONLLU_SPLIT, DEFAULT_RATIOS, SPLITS, document_key, parse_ratios, split_of
 from .staging import staged_directory
 from .stats import CorpusStats, SplitCounts
@@ -35,6 +40,7 @@ from .writer import SplitWriter
 SCHEMAS = ("mudawwana", "ud")
 PROGRESS_EVERY = 100  # sentences between progress callbacks
 _NAME = re.compile(r"^[a-z][a-z0-9]*$")  # UD treebank names: ar_<name>-ud-train.conllu
+_BUILD = ".build"  # in the staging directory: the streamed Arrow tables, removed once converted
 
 
 @dataclass(frozen=True)
@@ -71,11 +77,37 @@ def export_corpus(
     """Export `conllu_path` into `out_dir` (replaced as a whole, only if the export succeeds).
 
     Raises InvalidSentencesError (nothing written) when sentences fail validation and `allow_invalid` is
-    false; InputError for an unreadable input; ExportError for bad options.
+    false; InputError for an unreadable input; ExportError for bad options, and with schema "ud" for a
+    sentence that conllu (so the HF loader) cannot parse, even with `allow_invalid`.
     `progress(n)` is called every PROGRESS_EVERY sentences read and once at the end.
     """
     conllu_path, out_dir = Path(conllu_path), Path(out_dir)
     ratios = parse_ratios(ratios)
+    _check_options(conllu_path, name, schema)
+    files = {split: conllu_file_name(name, split) for split in SPLITS}
+    features = schema_mudawwana.FEATURES if schema == "mudawwana" else schema_ud.FEATURES
+    pretty_name = pretty_name or f"Arabic {name} corpus (mudawwana)"
+    info = DatasetInfo(description=f"{pretty_name}: Arabic UD and NER annotations, schema '{schema}'.",
+                       features=features, license=license)
+
+    with _datasets_quiet(), staged_directory(out_dir) as stage:
+        (stage / _BUILD).mkdir()
+        checked = _read_and_check(conllu_path, schema, ratios, files)
+        splits = _write_splits(checked, stage, files, features, progress)
+        _refuse(splits, allow_invalid, conllu_path, out_dir)
+        parquet_bytes = _write_dataset(stage, info, splits.num_bytes)
+        _write_card(stage, CardInput(name=name, pretty_name=pretty_name, schema=schema, license=license,
+                                     source_description=source_description, ratios=ratios, conllu_files=files,
+                                     info=_sized_info(info, splits, parquet_bytes), stats=splits.stats,
+                                     invalid=splits.invalid))
+        written = tuple(sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()))
+
+    return ExportResult(out_dir=out_dir, name=name, schema=schema,
+                        splits={s: splits.stats.splits[s] for s in SPLITS if s in splits.stats.splits},
+                        invalid=tuple(splits.invalid), files=written)
+
+
+def _check_options(conllu_path: Path, name: str, schema: str) -> None:
     if not _NAME.match(name):
         raise ExportError(f"--name {name!r}: use lowercase letters and digits, starting with a letter "
                           "(it becomes ar_<name>-ud-train.conllu)")
@@ -83,87 +115,141 @@ def export_corpus(
         raise ExportError(f"--schema {schema!r}: choose one of {', '.join(SCHEMAS)}")
     if not conllu_path.is_file():
         raise InputError(f"{conllu_path}: no such file")
-    files = {split: conllu_file_name(name, split) for split in SPLITS}
-    features = schema_mudawwana.FEATURES if schema == "mudawwana" else schema_ud.FEATURES
-    pretty_name = pretty_name or f"Arabic {name} corpus (mudawwana)"
 
-    with _datasets_quiet(), staged_directory(out_dir) as stage:
-        build = stage / ".build"  # the streamed Arrow tables, removed once converted
-        build.mkdir()
-        writers: dict[str, SplitWriter] = {}
-        validator = SentenceValidator(files)
-        stats = CorpusStats()
-        invalid: list[InvalidSentence] = []
+
+# Step 1: read, split, validate, encode.
+
+@dataclass(frozen=True)
+class _Checked:
+    """One input sentence, assigned to its split, validated and encoded."""
+    sentence: Sentence
+    split: str
+    doc_key: str
+    conllu_text: str  # exactly what goes into the split's CoNLL-U file
+    meta: AnnotationMeta
+    problems: tuple[str, ...]  # empty for a valid sentence
+    row: dict | None  # the dataset row; None when the schema cannot encode the sentence (one of `problems`)
+
+
+def _read_and_check(conllu_path: Path, schema: str, ratios: tuple[float, float, float],
+                    files: dict[str, str]) -> Iterator[_Checked]:
+    validator = SentenceValidator(files)
+    rows_in_split = dict.fromkeys(SPLITS, 0)
+    for sentence in read_conllu(conllu_path):
+        key = document_key(sentence)
+        split = split_of(key, ratios)
+        text = format_sentence(sentence)
+        meta = annotation_meta(sentence)
+        problems = validator.check(split, text) + schema_problems(sentence, meta)
         try:
-            n = 0
-            for n, sentence in enumerate(read_conllu(conllu_path), 1):
-                key = document_key(sentence)
-                split = split_of(key, ratios)
-                text = format_sentence(sentence)
-                meta = annotation_meta(sentence)
-                problems = validator.check(split, text) + schema_problems(sentence, meta)
-                if problems:
-                    invalid.append(InvalidSentence(sentence.sent_id, split, tuple(problems)))
-                if split not in writers:
-                    writers[split] = SplitWriter(stage / files[split], build / f"{split}.arrow", features)
-                writer = writers[split]
-                writer.write(text, _row(schema, sentence, writer.rows))
-                stats.add(split, key, sentence, meta)
-                if progress and n % PROGRESS_EVERY == 0:
-                    progress(n)
-            if progress:
-                progress(n)
-            if invalid and not allow_invalid:
-                raise InvalidSentencesError(_refusal(invalid, out_dir), invalid)
-            if not writers:
-                raise InputError(f"{conllu_path}: no sentences to export")
-            num_bytes = {split: writers[split].finish() for split in SPLITS if split in writers}
-        except BaseException:
-            for writer in writers.values():
-                writer.abort()
-            raise
-
-        info = DatasetInfo(description=f"{pretty_name}: Arabic UD and NER annotations, schema '{schema}'.",
-                           features=features, license=license)
-        dataset_dict = DatasetDict({split: open_split(build / f"{split}.arrow", split, info)
-                                    for split in num_bytes})
-        save_dataset_dict(dataset_dict, stage)
-        parquet_bytes = 0
-        for split, dataset in dataset_dict.items():
-            for rel in save_parquet(dataset, split, stage):
-                parquet_bytes += (stage / rel).stat().st_size
-        del dataset_dict  # release the memory maps before removing their files
-        shutil.rmtree(build)
-
-        card_info = info.copy()
-        card_info.splits = SplitDict()
-        for split, size in num_bytes.items():
-            card_info.splits.add(SplitInfo(name=split, num_bytes=size, num_examples=stats.splits[split].sentences))
-        card_info.dataset_size = sum(num_bytes.values())
-        card_info.download_size = parquet_bytes
-        card = build_card(CardInput(name=name, pretty_name=pretty_name, schema=schema, license=license,
-                                    source_description=source_description, ratios=ratios,
-                                    conllu_files=files, info=card_info, stats=stats, invalid=invalid))
-        card.save(stage / "README.md")
-        written = tuple(sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()))
-
-    return ExportResult(out_dir=out_dir, name=name, schema=schema,
-                        splits={s: stats.splits[s] for s in SPLITS if s in stats.splits},
-                        invalid=tuple(invalid), files=written)
+            row = _row(schema, sentence, rows_in_split[split], text)
+        except schema_ud.LoaderCannotRead as e:
+            row = None
+            problems.append(str(e))
+        rows_in_split[split] += 1
+        yield _Checked(sentence, split, key, text, meta, tuple(problems), row)
 
 
-def _row(schema: str, sentence: Sentence, index_in_split: int) -> dict:
+def _row(schema: str, sentence: Sentence, index_in_split: int, conllu_text: str) -> dict:
     if schema == "ud":
-        return schema_ud.row(sentence, index_in_split)
+        return schema_ud.row(sentence, index_in_split, conllu_text)
     return schema_mudawwana.row(sentence)
 
 
+# Step 2: write the splits' CoNLL-U files and Arrow tables.
+
+@dataclass
+class _Splits:
+    stats: CorpusStats = field(default_factory=CorpusStats)
+    invalid: list[InvalidSentence] = field(default_factory=list)
+    unencodable: list[InvalidSentence] = field(default_factory=list)  # invalid ones without a row (not written)
+    num_bytes: dict[str, int] = field(default_factory=dict)  # split -> Arrow data size, train/validation/test order
+
+
+def _write_splits(checked: Iterable[_Checked], stage: Path, files: dict[str, str], features: Features,
+                  progress: Callable[[int], None] | None) -> _Splits:
+    out = _Splits()
+    writers: dict[str, SplitWriter] = {}
+    try:
+        n = 0
+        for n, item in enumerate(checked, 1):
+            if item.problems:
+                out.invalid.append(InvalidSentence(item.sentence.sent_id, item.split, item.problems))
+                if item.row is None:  # the schema's reason is the last problem
+                    out.unencodable.append(InvalidSentence(item.sentence.sent_id, item.split, item.problems[-1:]))
+            if item.split not in writers:
+                writers[item.split] = SplitWriter(stage / files[item.split],
+                                                  stage / _BUILD / f"{item.split}.arrow", features)
+            if item.row is not None:
+                writers[item.split].write(item.conllu_text, item.row)
+            out.stats.add(item.split, item.doc_key, item.sentence, item.meta)
+            if progress and n % PROGRESS_EVERY == 0:
+                progress(n)
+        if progress:
+            progress(n)
+        out.num_bytes = {split: writers[split].finish() for split in SPLITS if split in writers}
+    except BaseException:
+        for writer in writers.values():
+            writer.abort()
+        raise
+    return out
+
+
+def _refuse(splits: _Splits, allow_invalid: bool, conllu_path: Path, out_dir: Path) -> None:
+    """Stop the export (the staging directory is then removed) unless every sentence may be published."""
+    if splits.invalid and not allow_invalid:
+        raise InvalidSentencesError(_refusal(splits.invalid, out_dir), splits.invalid)
+    if splits.unencodable:
+        raise ExportError(f"{len(splits.unencodable)} sentence(s) cannot be exported with --schema ud even with "
+                          f"--allow-invalid, nothing was written to {out_dir}: {_listing(splits.unencodable)}. "
+                          "Fix them, or export with --schema mudawwana")
+    if not splits.num_bytes:
+        raise InputError(f"{conllu_path}: no sentences to export")
+
+
 def _refusal(invalid: list[InvalidSentence], out_dir: Path) -> str:
+    return (f"{len(invalid)} sentence(s) fail validation, nothing was written to {out_dir}: {_listing(invalid)}. "
+            "Fix them, or rerun with --allow-invalid to export them and list them in the card")
+
+
+def _listing(invalid: list[InvalidSentence]) -> str:
     shown = "; ".join(f"{item.sent_id or '(no sent_id)'} ({item.split}): {item.problems[0].rstrip('.')}"
                       for item in invalid[:3])
     more = f" (and {len(invalid) - 3} more)" if len(invalid) > 3 else ""
-    return (f"{len(invalid)} sentence(s) fail validation, nothing was written to {out_dir}: {shown}{more}. "
-            "Fix them, or rerun with --allow-invalid to export them and list them in the card")
+    return f"{shown}{more}"
+
+
+# Step 3: the Hugging Face layouts.
+
+def _write_dataset(stage: Path, info: DatasetInfo, num_bytes: dict[str, int]) -> int:
+    """`save_to_disk` files and Parquet shards from the streamed Arrow tables; returns the Parquet bytes."""
+    build = stage / _BUILD
+    dataset_dict = DatasetDict({split: open_split(build / f"{split}.arrow", split, info) for split in num_bytes})
+    save_dataset_dict(dataset_dict, stage)
+    parquet_bytes = 0
+    for split, dataset in dataset_dict.items():
+        for rel in save_parquet(dataset, split, stage):
+            parquet_bytes += (stage / rel).stat().st_size
+    del dataset_dict  # release the memory maps before removing their files
+    shutil.rmtree(build)
+    return parquet_bytes
+
+
+# Step 4: the dataset card.
+
+def _sized_info(info: DatasetInfo, splits: _Splits, parquet_bytes: int) -> DatasetInfo:
+    """`info` with the per-split sizes the card's YAML `dataset_info` records."""
+    sized = info.copy()
+    sized.splits = SplitDict()
+    for split, size in splits.num_bytes.items():
+        sized.splits.add(SplitInfo(name=split, num_bytes=size, num_examples=splits.stats.splits[split].sentences))
+    sized.dataset_size = sum(splits.num_bytes.values())
+    sized.download_size = parquet_bytes
+    return sized
+
+
+def _write_card(stage: Path, card: CardInput) -> None:
+    build_card(card).save(stage / "README.md")
 
 
 @contextmanager

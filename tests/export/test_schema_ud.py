@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import conllu
 import datasets
 import pytest
 
 from mudawwana.corpus.conllu_io import parse_conllu
-from mudawwana.export.schema_ud import FEATURES, row
+from mudawwana.export.errors import ExportError, InvalidSentencesError
+from mudawwana.export.export_job import export_corpus
+from mudawwana.export.schema_ud import FEATURES, LoaderCannotRead, row
 
 # Copied from the loader, huggingface/datasets, datasets/universal_dependencies/universal_dependencies.py,
 # `UniversalDependencies._info()` (commit aae79170c1e65032d576b8f56a7b398604a76ec8, UD 2.7). Do not
@@ -74,7 +77,6 @@ def test_exported_ud_dataset_has_the_loader_features(exported_ud):
 
 def _loader_rows(path):
     """What the loader's `_generate_examples` yields for one file (its code, minus the download)."""
-    conllu = pytest.importorskip("conllu")
     rows = []
     with open(path, encoding="utf-8") as data_file:
         for id, sent in enumerate(conllu.parse_incr(data_file)):
@@ -115,3 +117,49 @@ def test_multiword_token_is_its_range_line_then_its_words(tmp_path):
     path.write_text(MWT_SENTENCE, encoding="utf-8")
     expected = _loader_rows(path)[0]
     assert dict(r, upos=[LOADER_FEATURES["upos"].feature.names[u] for u in r["upos"]]) == expected
+
+
+# Comments the way conllu reads them, not the way our reader keeps them: a key-less comment is dropped, a
+# repeated key keeps its last value, keys and values are stripped, `# text` without a value is dropped.
+COMMENT_QUIRKS = """# a free comment without a key
+# sent_id = first
+# sent_id =   second  
+# text
+1\tكتاب\tكِتَاب\tNOUN\tN------S1I\tCase=Nom|Definite=Ind|Number=Sing\t0\troot\t0:root\tSpaceAfter=No
+
+"""
+
+
+def test_comments_are_read_as_the_loader_reads_them(tmp_path):
+    r = row(parse_conllu(COMMENT_QUIRKS)[0], 7)
+    assert r["idx"] == "second" and r["text"] == "كتاب"
+    path = tmp_path / "quirks.conllu"
+    path.write_text(COMMENT_QUIRKS, encoding="utf-8")
+    assert dict(r, upos=[LOADER_FEATURES["upos"].feature.names[u] for u in r["upos"]]) == _loader_rows(path)[0]
+
+
+BAD_EMPTY_NODE = """# sent_id = e1
+# text = كتب الولد
+1\tكتب\tكَتَب\tVERB\t_\t_\t0\troot\t0:root\t_
+1.0\tهو\tهُوَ\tPRON\t_\t_\t_\t_\t1:nsubj\t_
+2\tالولد\tوَلَد\tNOUN\t_\t_\t1\tnsubj\t1:nsubj\t_
+
+"""
+
+
+def test_a_sentence_conllu_cannot_parse_has_no_ud_row(tmp_path):
+    sentence = parse_conllu(BAD_EMPTY_NODE)[0]  # our reader keeps it; conllu (so the loader) rejects "1.0"
+    with pytest.raises(conllu.exceptions.ParseException):
+        conllu.parse(BAD_EMPTY_NODE)
+    with pytest.raises(LoaderCannotRead, match="1.0"):
+        row(sentence, 0)
+    path = tmp_path / "bad.conllu"
+    path.write_text(BAD_EMPTY_NODE, encoding="utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(InvalidSentencesError):
+        export_corpus(path, out, schema="ud", ratios=(1, 0, 0))
+    # --allow-invalid cannot help: there is no row the loader would make of it.
+    with pytest.raises(ExportError, match="cannot be exported with --schema ud.*conllu: .*'1.0'"):
+        export_corpus(path, out, schema="ud", ratios=(1, 0, 0), allow_invalid=True)
+    assert not out.exists()
+    assert export_corpus(path, out, schema="mudawwana", ratios=(1, 0, 0), allow_invalid=True).sentences == 1
