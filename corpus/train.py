@@ -55,13 +55,11 @@ _DIMS64 = ["--hidden_dim", "64", "--char_hidden_dim", "64", "--word_emb_dim", "6
            "--tag_emb_dim", "32", "--transformed_dim", "64"]
 _DIMS100 = ["--hidden_dim", "100", "--char_hidden_dim", "64", "--word_emb_dim", "100", "--char_emb_dim", "32",
             "--tag_emb_dim", "32", "--transformed_dim", "100"]
-# size -> per-model extra arguments and step counts. "tiny": test fixtures (scores meaningless, ~1 min for all);
-# "small": the demo's model, the best scores found for ~2.5 min of CPU; "default": stanza's dimensions with the
-# batch sizes that bought the best scores per minute (docs/stanza.md).
+# size -> per model: extra trainer arguments, and "<model>_steps", the step count used when --steps is not given.
+# Why each setting, and what was measured and rejected: docs/stanza.md, "Training sizes".
 SIZES: dict[str, dict] = {
+    # test fixtures: ~1 min for all four models, scores meaningless (docs/stanza.md, "Training sizes": tiny)
     "tiny": {
-        # higher learning rates than stanza's defaults: at 16 dimensions and 60 steps the defaults learned
-        # nothing on the sample (token F1 0, AllTags 7); these give tokenizer dev ~97, AllTags ~22-31
         "tokenize": ["--emb_dim", "16", "--hidden_dim", "16", "--lr0", "0.02"], "tokenize_steps": 100,
         "mwt": ["--emb_dim", "16", "--hidden_dim", "16"], "mwt_steps": 40,
         "pos": _DIMS16 + ["--composite_deep_biaff_hidden_dim", "16", "--batch_size", "32", "--lr", "0.02"],
@@ -69,33 +67,21 @@ SIZES: dict[str, dict] = {
         "lemma": ["--emb_dim", "16", "--hidden_dim", "16", "--pos_dim", "16"], "lemma_steps": 40,
         "depparse": _DIMS16 + ["--deep_biaff_output_dim", "16", "--batch_size", "1000"], "depparse_steps": 60,
     },
+    # the demo's model: the best scores found for ~2.5 min of CPU (docs/stanza.md, "Training sizes": small)
     "small": {
-        # Measured on the sample (train 1-800, dev 801-900), threads=1, 2-core machine: all four models in 152 s
-        # CPU (tokenize 30, pos 38, lemma 15, depparse 66 s), i.e. 2.5 min wall when the machine is quiet (est.
-        # ~3.5 min with the cores shared, ~5 min under the load where tiny took 87 s wall for 41 s CPU); peak RSS
-        # 0.6 GB. End to end on dev (udeval): Tokens 97.7, UPOS 86.9, UFeats 72.8, Lemmas 76.2, UAS 73.8, LAS 66.3
-        # (again after PUD's repeated newdocs were folded, so sentences are split: 165 s wall, UPOS 86.9, LAS 66.9)
-        # (tiny, 37 s quiet: 94.1, 50.4, 37.9, 68.9, 29.0, 7.9). What paid, per CPU second (trainer dev scores):
-        # dropout 0.1 / word dropout 0.05 instead of 0.5 / 0.33 (tagger UPOS 73.5 -> 89.0 at 300 steps, parser
-        # LAS 64 -> 74), Adam for the parser instead of adadelta (LAS 71 -> 77 at 300 steps), batches of 16
-        # sentences / 250 words, 100 dims for the parser only (end-to-end LAS 64.5 -> 66.3 for ~20 s). What did
-        # not: 32 dims (a third cheaper, far worse), 100 dims or 400 steps for the tagger (flat at UPOS ~89),
-        # --no_char, tagger lr 0.02 or batch 8, no dropout at all, tokenizer hidden 128 (+0.3 tokens for 2.3x the
-        # time) or 250 steps.
         "tokenize": ["--lr0", "0.01", "--dropout", "0.1", "--unit_dropout", "0.1", "--feat_unit_dropout", "0.1"],
         "tokenize_steps": 150,
-        # not measured: the sample has no multi-word tokens
         "mwt": ["--emb_dim", "32", "--hidden_dim", "64"], "mwt_steps": 200,
         "pos": _DIMS64 + ["--deep_biaff_hidden_dim", "64", "--composite_deep_biaff_hidden_dim", "64",
                           "--batch_size", "16", "--lr", "0.01", "--dropout", "0.1", "--word_dropout", "0.05"],
         "pos_steps": 300,
-        # one epoch (no lemma_steps): a second one bought Lemmas +1.7 for 10 s
         "lemma": ["--emb_dim", "32", "--hidden_dim", "64", "--pos_dim", "32", "--lr", "0.01", "--num_epoch", "1"],
         "depparse": _DIMS100 + ["--deep_biaff_hidden_dim", "100", "--deep_biaff_output_dim", "64",
                                 "--batch_size", "250", "--dropout", "0.1", "--word_dropout", "0.05",
                                 "--optim", "adam", "--lr", "0.003", "--beta2", "0.95"],
         "depparse_steps": 500,
     },
+    # stanza's dimensions and steps, batches that paid per minute (docs/stanza.md, "Training sizes": default)
     "default": {
         "tokenize": [], "mwt": [],
         "pos": ["--batch_size", "32"],
@@ -115,27 +101,14 @@ def train(corpus: Path, out_dir: Path, dev: Path | None = None, steps: int | Non
     "tiny" uses its own small counts and "default" stanza's (50000, early stopping: hours on a CPU). `threads`
     sets torch's CPU threads for the run (the notes: 1 is fastest on a busy 2-core machine). `progress` is
     called as progress(description, stages_done, stages_total) at each stage and each step stanza logs.
+
+    The model directory holds `<model>.pt` for each processor, an empty `resources.json` (what loading offline
+    needs: docs/stanza.md) and `manifest.json`.
     """
     corpus, out_dir = Path(corpus), Path(out_dir)
-    if size not in SIZES:
-        raise InputError(f"unknown size {size!r}: use one of {', '.join(SIZES)}")
-    if steps is not None and steps < 1:
-        raise InputError(f"--steps must be a positive number, not {steps}")
-    name = name or out_dir.name
-    train_sents = _read_corpus(corpus)
-    if dev is not None:
-        dev_sents = _read_corpus(Path(dev))
-        split = {"train": _data_record(corpus, train_sents), "dev": _data_record(Path(dev), dev_sents)}
-    else:
-        if len(train_sents) < 2:
-            raise InputError(f"{corpus}: needs at least 2 sentences to hold out a dev set (or give --dev)")
-        n_dev = max(1, round(len(train_sents) * DEV_FRACTION))
-        train_sents, dev_sents = train_sents[:-n_dev], train_sents[-n_dev:]
-        n = len(train_sents)
-        split = {"train": _data_record(corpus, train_sents, f"sentences 1-{n}"),
-                 "dev": _data_record(corpus, dev_sents, f"sentences {n + 1}-{n + n_dev}")}
-    has_mwt = any(t.is_multiword for s in train_sents for t in s.tokens)
-    models = ["tokenize"] + (["mwt"] if has_mwt else []) + ["pos", "lemma", "depparse"]
+    _check_options(size, steps)
+    data = _read_data(corpus, None if dev is None else Path(dev))
+    models = _models_for(data.train)
     report = _Reporter(progress, total=len(models) + 3)  # + prepare, evaluate, write
 
     started = time.monotonic()
@@ -143,42 +116,100 @@ def train(corpus: Path, out_dir: Path, dev: Path | None = None, steps: int | Non
         with tempfile.TemporaryDirectory(prefix="mudawwana-train-") as work, _quiet_stanza(report) as captured, \
                 _torch_threads(threads):
             report.stage("preparing data")
-            paths = _prepare(Path(work), train_sents, dev_sents, has_mwt)
-            seconds, dev_scores = {}, {}
-            for model in models:
-                report.stage(f"training {model}")
-                t0 = time.monotonic()
-                captured.clear()
-                _TRAINERS[model](paths, build, SIZES[size], steps)
-                seconds[model] = round(time.monotonic() - t0, 1)
-                dev_scores[model] = _trainer_score(model, captured)
+            paths = _prepare(Path(work), data.train, data.dev, "mwt" in models)
+            runs = _train_models(models, paths, build, SIZES[size], steps, report, captured)
             (build / "resources.json").write_text("{}\n", encoding="utf-8")
             report.stage("evaluating on dev (end to end from raw text)")
             end_to_end = _evaluate(build, paths)
         report.stage("writing model dir")
-        manifest = {
-            "name": name,
-            "model_version": f"{name}@{model_hash(build)}",
-            "lang": LANG,
-            "stanza_version": _version("stanza"),
-            "torch_version": _version("torch"),
-            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "size": size, "steps": steps, "seed": SEED,
-            "data": split,
-            "processors": models,
-            "files": {m: f"{m}.pt" for m in models},
-            # per model, the best dev score its trainer reported (gold input from the previous stage)
-            "dev_scores": dev_scores,
-            # the whole pipeline from the dev set's raw text, scored with udtools' udeval
-            "dev_scores_end_to_end": end_to_end,
-            "training_seconds": {**seconds, "total": round(time.monotonic() - started, 1)},
-        }
+        manifest = _manifest(name or out_dir.name, build, size, steps, data, models, runs, end_to_end,
+                             total_seconds=round(time.monotonic() - started, 1))
         write_json_atomic(build / "manifest.json", manifest, indent=2)
     report.stage("done")
     return manifest
 
 
+def _check_options(size: str, steps: int | None) -> None:
+    if size not in SIZES:
+        raise InputError(f"unknown size {size!r}: use one of {', '.join(SIZES)}")
+    if steps is not None and steps < 1:
+        raise InputError(f"--steps must be a positive number, not {steps}")
+
+
+def _models_for(train_sents: list[Sentence]) -> list[str]:
+    """The processors to train, in pipeline order: mwt only when the training data has multi-word tokens."""
+    has_mwt = any(t.is_multiword for s in train_sents for t in s.tokens)
+    return ["tokenize"] + (["mwt"] if has_mwt else []) + ["pos", "lemma", "depparse"]
+
+
+@dataclasses.dataclass
+class _Runs:
+    """What training the models measured, per model."""
+    seconds: dict[str, float]
+    dev_scores: dict[str, dict]  # the best dev score each trainer reported (see _trainer_score)
+
+
+def _train_models(models: list[str], paths: dict, build: Path, size: dict, steps: int | None,
+                  report: _Reporter, captured: list[str]) -> _Runs:
+    """Run each model's trainer in turn, writing `<model>.pt` into `build`; `captured` fills with stanza's log."""
+    runs = _Runs({}, {})
+    for model in models:
+        report.stage(f"training {model}")
+        t0 = time.monotonic()
+        captured.clear()
+        _TRAINERS[model](paths, build, size, steps)
+        runs.seconds[model] = round(time.monotonic() - t0, 1)
+        runs.dev_scores[model] = _trainer_score(model, captured)
+    return runs
+
+
+def _manifest(name: str, build: Path, size: str, steps: int | None, data: _Data, models: list[str],
+              runs: _Runs, end_to_end: dict, total_seconds: float) -> dict:
+    """manifest.json: what was trained from which data, with which settings, and how well it scored on dev."""
+    return {
+        "name": name,
+        "model_version": f"{name}@{model_hash(build)}",
+        "lang": LANG,
+        "stanza_version": _version("stanza"),
+        "torch_version": _version("torch"),
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "size": size, "steps": steps, "seed": SEED,
+        "data": data.records,
+        "processors": models,
+        "files": {m: f"{m}.pt" for m in models},
+        # per model, the best dev score its trainer reported (gold input from the previous stage)
+        "dev_scores": runs.dev_scores,
+        # the whole pipeline from the dev set's raw text, scored with udtools' udeval
+        "dev_scores_end_to_end": end_to_end,
+        "training_seconds": {**runs.seconds, "total": total_seconds},
+    }
+
+
 # --- input ---------------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class _Data:
+    train: list[Sentence]
+    dev: list[Sentence]
+    records: dict  # the manifest's "data": file, sha256, part, sentences and words of the train and dev sets
+
+
+def _read_data(corpus: Path, dev: Path | None) -> _Data:
+    """Read and check the training data; the dev set is `dev`, or else the end of `corpus` (DEV_FRACTION)."""
+    train_sents = _read_corpus(corpus)
+    if dev is not None:
+        dev_sents = _read_corpus(dev)
+        return _Data(train_sents, dev_sents,
+                     {"train": _data_record(corpus, train_sents), "dev": _data_record(dev, dev_sents)})
+    if len(train_sents) < 2:
+        raise InputError(f"{corpus}: needs at least 2 sentences to hold out a dev set (or give --dev)")
+    n_dev = max(1, round(len(train_sents) * DEV_FRACTION))
+    train_sents, dev_sents = train_sents[:-n_dev], train_sents[-n_dev:]
+    n = len(train_sents)
+    return _Data(train_sents, dev_sents,
+                 {"train": _data_record(corpus, train_sents, f"sentences 1-{n}"),
+                  "dev": _data_record(corpus, dev_sents, f"sentences {n + 1}-{n + n_dev}")})
+
 
 def _read_corpus(path: Path) -> list[Sentence]:
     sentences = list(read_conllu(path))  # a missing or malformed file is an InputError naming it
@@ -277,7 +308,8 @@ def _train_tokenize(paths, build: Path, size: dict, steps: int | None) -> None:
     d = paths["TOKENIZE_DATA_DIR"]
     labels = f"{d}/{SHORT}-ud-train.toklabels"
     steps = steps or size.get("tokenize_steps")
-    # run_tokenizer's rule (3 average sentences), but never under 200: 100 crashed on this data (docs/stanza.md, "Pitfalls")
+    # run_tokenizer's rule (3 average sentences), but never under 200: 100 crashed on this data
+    # (docs/stanza.md, "Pitfalls")
     seqlen = max(200, math.ceil(avg_sent_len(labels) * 3 / 100) * 100)
     argv = ["--label_file", labels, "--txt_file", f"{d}/{SHORT}.train.txt", "--lang", LANG, "--shorthand", SHORT,
             "--max_seqlen", str(seqlen), "--mwt_json_file", f"{d}/{SHORT}-ud-dev-mwt.json",
