@@ -1,16 +1,16 @@
 """The `mudawwana` command: one typer app, one small module per subcommand.
 
 Each subcommand module defines a function and registers it on `app`; the modules stay thin layers over
-library functions in corpus/, annotate/ and export/.
+library functions in corpus/, annotate/ and export/. They catch no library errors: app.MudawwanaGroup turns
+every MudawwanaError into one `error:` line and exit 1. Closed choices are Enums in cli/choices.py, input
+paths are checked while parsing (app.must_exist), long steps use cli/progress.py's bar.
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
 
-from mudawwana.corpus.errors import MudawwanaError
-from mudawwana.cli.app import app, report_error
+from mudawwana.cli.app import app
 
 # Importing a command module registers its subcommand on `app`.
 _COMMANDS = ("train", "tag", "studio", "push", "pull", "agreement", "export", "demo")
@@ -23,11 +23,6 @@ for _name in _COMMANDS:
 
 
 def main() -> None:
-    try:
-        app()
-    except MudawwanaError as e:  # library errors are for users: one line, no traceback
-        report_error(str(e))
-        sys.exit(1)
-    except KeyboardInterrupt:
-        report_error("interrupted; rerun the same command to continue where it stopped")
-        sys.exit(130)
+    # User errors (MudawwanaError -> one `error:` line, exit 1) and Ctrl-C (exit 130) are handled by the
+    # command group itself (app.MudawwanaGroup), so CliRunner sees exactly what this entry point does.
+    app()

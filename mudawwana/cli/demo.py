@@ -8,12 +8,8 @@ from typing import Optional
 
 import typer
 
-from mudawwana.annotate.client import connect
-from mudawwana.annotate.push import push_corpus
-from mudawwana.annotate.server import start_label_studio
-from mudawwana.corpus.demo import DEMO_PROJECT, find_model, train_demo_model, write_demo_text
-from mudawwana.corpus.tag_job import tag_files
-from mudawwana.cli.app import app, console
+from mudawwana.corpus.demo import DEMO_PROJECT
+from mudawwana.cli.app import app, command_prefix, console, must_exist
 from mudawwana.cli.progress import progress_bar
 
 
@@ -22,8 +18,9 @@ def demo(
     workdir: Path = typer.Option(Path("mudawwana-demo"), "--workdir", help="Where the demo writes its text, "
                                  "model, corpus and Label Studio data."),
     documents: int = typer.Option(10, help="How many sample news documents to tag and push."),
-    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Use these models instead of stanza's "
-                                             "official ones (or a model trained from the sample)."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir", file_okay=False, callback=must_exist,
+                                             help="Use these models instead of stanza's official ones (or a "
+                                             "model trained from the sample)."),
     port: Optional[int] = typer.Option(None, help="Port for Label Studio on 127.0.0.1 (default: a free one)."),
     project: str = typer.Option(DEMO_PROJECT, help="Label Studio project title."),
 ) -> None:
@@ -34,6 +31,13 @@ def demo(
 
     Example: mudawwana demo --workdir mudawwana-demo
     """
+    # Imported here: the Label Studio SDK alone takes a second to import, and every command imports this module.
+    from mudawwana.annotate.client import connect
+    from mudawwana.annotate.push import push_corpus
+    from mudawwana.annotate.server import start_label_studio
+    from mudawwana.corpus.demo import find_model, train_demo_model, write_demo_text
+    from mudawwana.corpus.tag_job import tag_files
+
     workdir = workdir.absolute()
     workdir.mkdir(parents=True, exist_ok=True)
 
@@ -47,7 +51,8 @@ def demo(
         console.print("No stanza Arabic model on this machine and no network to download one: training a small "
                       "model from the bundled sample first (a few minutes).", highlight=False)
         with progress_bar("Training", unit="stages") as advance:
-            found = train_demo_model(workdir / "models", progress=lambda desc, done, total: advance(done, total))
+            found = train_demo_model(workdir / "models",
+                                     progress=lambda description, done, total: advance(done, total, description))
     model_dir, note = found
     console.print(note, highlight=False)
 
@@ -65,15 +70,21 @@ def demo(
         pushed = push_corpus(client, corpus, project, progress=advance)
     console.print(f"{pushed.imported} new tasks, {pushed.already_present} already there", highlight=False)
 
+    typer.echo(follow_up(server, project, report, workdir))
+
+
+def follow_up(server, project: str, report, workdir: Path) -> str:
+    """What to do next, with commands that run as printed (`mudawwana` may not be on PATH: see command_prefix)."""
+    me = command_prefix()
     data = shlex.quote(str(server.data_dir))
-    typer.echo(f"""
+    return (f"""
 Annotators can start: open {server.url} and log in
   user:     {server.username}
   password: {server.password}
 Project "{project}": {report.sentences} sentences pre-annotated by {report.model_version}.
 
 For the other commands (push, pull, agreement, export), set the environment in your shell:
-  eval "$(mudawwana studio --detach --data-dir {data})"
+  eval "$({me} studio --detach --data-dir {data})"
 After a round of corrections:
-  mudawwana export --project {shlex.quote(project)} -o {shlex.quote(str(workdir / 'dataset'))}
-Stop Label Studio: mudawwana studio --stop --data-dir {data}""")
+  {me} export --project {shlex.quote(project)} -o {shlex.quote(str(workdir / 'dataset'))}
+Stop Label Studio: {me} studio --stop --data-dir {data}""")

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mudawwana.corpus.errors import MudawwanaError
 from mudawwana.export.export_job import ExportResult, export_corpus
 from mudawwana.export.hub import push_export
 from mudawwana.export.splits import DEFAULT_RATIOS
 from mudawwana.cli.app import LS_API_KEY_OPTION, LS_URL_OPTION, app, console, fail
-
-
-class Schema(str, Enum):
-    mudawwana = "mudawwana"
-    ud = "ud"
+from mudawwana.cli.choices import Policy, Schema
+from mudawwana.cli.progress import progress_bar
 
 
 @app.command()
@@ -43,7 +37,8 @@ def export(
     source: Optional[str] = typer.Option(None, "--source", help="Where the text comes from, for the card."),
     project: Optional[str] = typer.Option(None, "--project", "-p", help="Pull this Label Studio project first "
                                           "(incrementally: only tasks changed since the last export), then export."),
-    policy: str = typer.Option("latest", "--policy", help="With --project: latest, majority or reviewed."),
+    policy: Policy = typer.Option(Policy.latest, "--policy", help="With --project: which annotation makes the "
+                                  "sentence (see `mudawwana pull --help`)."),
     url: Optional[str] = LS_URL_OPTION,
     api_key: Optional[str] = LS_API_KEY_OPTION,
 ) -> None:
@@ -57,25 +52,21 @@ def export(
         fail("give a corrected CoNLL-U file, or --project NAME to pull it from Label Studio first")
     if project is None and not corrected.is_file():
         fail(f"{corrected}: no such file")
-    try:
-        if project is not None:
-            corrected = _pull(project, corrected or out.with_name(out.name + "-corrected.conllu"), policy, url,
-                              api_key)
-        result = _export(corrected, out, name=name, schema=schema.value, ratios=split_ratios,
-                         allow_invalid=allow_invalid, source_description=source, license=license)
-        _summary(result)
-        if push_to_hub:
-            url = push_export(result.out_dir, push_to_hub)
-            console.print(f"pushed to {url}", highlight=False)
-    except MudawwanaError as e:  # also when called through CliRunner, which bypasses cli.main()
-        fail(str(e))
+    if project is not None:
+        corrected = _pull(project, corrected or out.with_name(out.name + "-corrected.conllu"), policy.value, url,
+                          api_key)
+    result = _export(corrected, out, name=name, schema=schema.value, ratios=split_ratios,
+                     allow_invalid=allow_invalid, source_description=source, license=license)
+    _summary(result)
+    if push_to_hub:
+        url = push_export(result.out_dir, push_to_hub)
+        console.print(f"pushed to {url}", highlight=False)
 
 
 def _pull(project: str, corrected: Path, policy: str, url: Optional[str], api_key: Optional[str]) -> Path:
     """Pull into `corrected` (its state file makes the next pull, and so the next export, incremental)."""
     from mudawwana.annotate.client import connect
     from mudawwana.annotate.pull import pull_corpus
-    from mudawwana.cli.progress import progress_bar
 
     client = connect(url, api_key)
     with progress_bar("Pulling", unit="tasks") as advance:
@@ -89,10 +80,8 @@ def _pull(project: str, corrected: Path, policy: str, url: Optional[str], api_ke
 
 
 def _export(conllu_path: Path, out: Path, **options) -> ExportResult:
-    with Progress(SpinnerColumn(), TextColumn("exporting: {task.completed:,} sentences"), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
-        task = progress.add_task("export", total=None)
-        return export_corpus(conllu_path, out, progress=lambda n: progress.update(task, completed=n), **options)
+    with progress_bar("Exporting", unit="sentences") as advance:
+        return export_corpus(conllu_path, out, progress=advance, **options)
 
 
 def _summary(result: ExportResult) -> None:

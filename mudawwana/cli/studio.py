@@ -12,14 +12,16 @@ import typer
 
 from mudawwana.annotate.server import (DB_FILE, LOG_FILE, StudioServer, default_data_dir, find_running, log_tail,
                              start_label_studio, stop_studio)
-from mudawwana.cli.app import app, console, fail
+from mudawwana.cli.app import app, command_prefix, console, fail
 
 
 @app.command()
 def studio(
     port: Optional[int] = typer.Option(None, "--port", "-p", help="Port on 127.0.0.1 (default: a free one)."),
-    data_dir: Path = typer.Option(None, "--data-dir", help="Label Studio's database, media and our credentials "
-                                  "file. Default: ~/.local/share/mudawwana/label-studio ($XDG_DATA_HOME moves it).", show_default=False),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", file_okay=False, show_default=False,
+                                            help="Label Studio's database, media and our credentials file. "
+                                            "Default: ~/.local/share/mudawwana/label-studio ($XDG_DATA_HOME "
+                                            "moves it)."),
     detach: bool = typer.Option(False, "--detach/--foreground", help="Leave the server running in the background "
                                 "and return, or stay and stop it on Ctrl-C."),
     stop: bool = typer.Option(False, "--stop", help="Stop the server running for --data-dir and exit."),
@@ -57,7 +59,7 @@ def studio(
     server = start_label_studio(data_dir, port=port, timeout=timeout)
     _print_access(server, "started")
     if detach:
-        console.print("running in the background; stop it with: mudawwana studio --stop"
+        console.print(f"running in the background; stop it with: {command_prefix()} studio --stop"
                       + (f" --data-dir {shlex.quote(str(data_dir))}" if data_dir != default_data_dir() else ""),
                       highlight=False, soft_wrap=True)
         return

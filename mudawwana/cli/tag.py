@@ -10,42 +10,41 @@ import typer
 from mudawwana.corpus.normalize import NormalizationOptions
 from mudawwana.corpus.readers import ReaderOptions
 from mudawwana.corpus.tag_job import tag_files
-from mudawwana.cli.app import app, console, fail
+from mudawwana.cli.app import app, console, fail, must_exist
+from mudawwana.cli.choices import Device, TxtDocs
 from mudawwana.cli.progress import progress_bar
 
 
 @app.command()
 def tag(
-    inputs: List[Path] = typer.Argument(..., help="Input files: .txt, .jsonl, .conllu, or a Hugging Face dataset dir."),
-    output: Path = typer.Option(..., "--output", "-o", help="CoNLL-U file to write."),
-    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Local models (written by `mudawwana train`). "
+    inputs: List[Path] = typer.Argument(..., callback=must_exist,
+                                        help="Input files: .txt, .jsonl, .conllu, or a Hugging Face dataset dir."),
+    output: Path = typer.Option(..., "--output", "-o", dir_okay=False, help="CoNLL-U file to write."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir", file_okay=False, callback=must_exist,
+                                             help="Local models (written by `mudawwana train`). "
                                              "Default: stanza's official Arabic package."),
-    device: str = typer.Option("auto", help="cpu, cuda or auto."),
+    device: Device = typer.Option(Device.auto, help="auto: cuda when torch sees a GPU, else cpu."),
     normalize: Optional[str] = typer.Option(None, "--normalize", help="Normalization steps, comma-separated "
                                             "(default: see README). Example: nfc,tatweel,tashkeel"),
     keep: bool = typer.Option(False, "--keep", help="CoNLL-U input: keep its annotations unchanged as the "
                               "pre-annotation (e.g. an existing treebank to revise)."),
     text_field: str = typer.Option("text", help=".jsonl / dataset: the field holding the text."),
     id_field: str = typer.Option("id", help=".jsonl / dataset: the field holding the document id."),
-    txt_docs: str = typer.Option("file", help=".txt: 'file' (one document per file, one paragraph per line) "
-                                 "or 'blank-line' (blank lines separate documents)."),
+    txt_docs: TxtDocs = typer.Option(TxtDocs.file, help=".txt: 'file' (one document per file, one paragraph "
+                                     "per line) or 'blank-line' (blank lines separate documents)."),
     split: Optional[str] = typer.Option(None, help="Dataset dir: the split to read (default: all)."),
 ) -> None:
     """Tokenize and tag Arabic text with stanza into CoNLL-U (resumable: rerun to continue).
 
     Example: mudawwana tag news.txt -o corpus.conllu --model-dir models/ar-pud
     """
-    if device not in ("cpu", "cuda", "auto"):
-        fail(f"--device must be cpu, cuda or auto, not {device!r}")
-    if txt_docs not in ("file", "blank-line"):
-        fail(f"--txt-docs must be 'file' or 'blank-line', not {txt_docs!r}")
     try:
         options = NormalizationOptions.from_string(normalize) if normalize else NormalizationOptions()
     except ValueError as e:
         fail(f"--normalize: {e}")
-    reader = ReaderOptions(text_field=text_field, id_field=id_field, txt_docs=txt_docs, hf_split=split)
+    reader = ReaderOptions(text_field=text_field, id_field=id_field, txt_docs=txt_docs.value, hf_split=split)
     with progress_bar("Tagging", unit="documents") as advance:
-        report = tag_files(inputs, output, model_dir=model_dir, device=device, normalization=options,
+        report = tag_files(inputs, output, model_dir=model_dir, device=device.value, normalization=options,
                            reader_options=reader, keep=keep, progress=advance)
     for skip in report.skipped:
         console.print(f"[yellow]skipped[/] {skip}", highlight=False)

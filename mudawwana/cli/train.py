@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mudawwana.cli.app import app, console, fail
-
-
-class Size(str, Enum):
-    tiny = "tiny"
-    small = "small"
-    default = "default"
+from mudawwana.cli.app import app, console, must_exist
+from mudawwana.cli.choices import Size
+from mudawwana.cli.progress import progress_bar
 
 
 @app.command()
 def train(
-    corpus: Path = typer.Argument(..., metavar="CORPUS.conllu",
+    corpus: Path = typer.Argument(..., metavar="CORPUS.conllu", dir_okay=False, callback=must_exist,
                                   help="Training corpus: CoNLL-U with UPOS, LEMMA, HEAD, DEPREL on every word."),
     output: Path = typer.Option(..., "--output", "-o", metavar="MODEL_DIR",
                                 help="Model directory to write (an earlier model directory there is replaced)."),
-    dev: Optional[Path] = typer.Option(None, "--dev", metavar="DEV.conllu",
+    dev: Optional[Path] = typer.Option(None, "--dev", metavar="DEV.conllu", dir_okay=False, callback=must_exist,
                                        help="Dev set for early stopping and scores (default: CORPUS's last 10%)."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1,
                                         help="Cap on the update steps of each model (default: per --size)."),
@@ -46,24 +40,12 @@ def train(
 
     Then tag with: --model-dir models/ar-pud
     """
-    from mudawwana.corpus.errors import MudawwanaError
     from mudawwana.corpus.train import train as train_models  # imports stanza/torch only when training
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("starting", total=None)
-
-        def progress(description: str, done: int, total: int) -> None:
-            bar.update(task, description=description, completed=done, total=total)
-
-        try:
-            manifest = train_models(corpus, output, dev=dev, steps=steps, size=size.value, progress=progress,
-                                    name=name, threads=threads)
-        except MudawwanaError as e:
-            # fail() here, inside the command, where typer turns its Exit into the exit code (no traceback)
-            bar.stop()
-            fail(str(e))
+    with progress_bar("starting", unit="stages") as advance:
+        manifest = train_models(corpus, output, dev=dev, steps=steps, size=size.value,
+                                progress=lambda description, done, total: advance(done, total, description),
+                                name=name, threads=threads)
     _summary(manifest, output)
 
 
