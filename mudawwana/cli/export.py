@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.table import Table
 
-from mudawwana.export.export_job import ExportResult, export_corpus
-from mudawwana.export.hub import push_export
 from mudawwana.export.splits import DEFAULT_RATIOS
 from mudawwana.cli.app import LS_API_KEY_OPTION, LS_URL_OPTION, app, console, fail
 from mudawwana.cli.choices import Policy, Schema
 from mudawwana.cli.progress import progress_bar
+
+if TYPE_CHECKING:  # `datasets` costs a second at import: every other command would pay it
+    from mudawwana.export.export_job import ExportResult
 
 
 @app.command()
@@ -59,6 +60,8 @@ def export(
                      allow_invalid=allow_invalid, source_description=source, license=license)
     _summary(result)
     if push_to_hub:
+        from mudawwana.export.hub import push_export
+
         url = push_export(result.out_dir, push_to_hub)
         console.print(f"pushed to {url}", highlight=False)
 
@@ -80,6 +83,8 @@ def _pull(project: str, corrected: Path, policy: str, url: Optional[str], api_ke
 
 
 def _export(conllu_path: Path, out: Path, **options) -> ExportResult:
+    from mudawwana.export.export_job import export_corpus
+
     with progress_bar("Exporting", unit="sentences") as advance:
         return export_corpus(conllu_path, out, progress=advance, **options)
 
