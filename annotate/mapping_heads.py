@@ -1,0 +1,112 @@
+"""Mapping step 4: heads and deprels, as word objects (ids are only given in step 5).
+
+Every word first gets its predicted head carried through the resegmentation; with the deps layer the
+relations then overwrite it, and what does not make a tree is reported."""
+
+from __future__ import annotations
+
+from mudawwana.corpus.data_model import Word
+
+from .config import DEPRELS
+from .mapping_common import ROOT, MappingContext, region_id_of
+from .mapping_words import Resegmentation
+
+Head = tuple[Word | None, str]  # (head word, ROOT or None for no head; deprel)
+Heads = dict[int, Head]  # id(word) -> its head
+
+
+def predicted_heads(words: list[Word], reseg: Resegmentation, predicted: dict[int, tuple[int | None, str]]) -> Heads:
+    """`predicted`: predicted word id -> (head id, deprel), taken before the resegmentation."""
+    return {id(w): _predicted_head(w, reseg, predicted) for w in words}
+
+
+def _predicted_head(word: Word, reseg: Resegmentation, predicted: dict) -> Head:
+    """A kept word keeps its head; a merged word takes the head of the part that attached outside it; a split's
+    largest piece takes the old word's place (it is the old word's heir), the other pieces hang from it as `dep`."""
+    def heir_of(head: int | None) -> Word | None:
+        return None if head is None else ROOT if head == 0 else reseg.heir[head]
+
+    if not reseg.is_new(word):
+        head, deprel = predicted[word.id]
+        return heir_of(head), deprel
+    shares = reseg.overlaps.get(id(word), [])
+    inherited = [w for w, _ in shares if reseg.heir[w.id] is word]
+    if inherited:
+        # Of the parts merged into this word, the one attached outside the word (the root, if one is) gives the head.
+        outside = [w for w in inherited if predicted[w.id][0] in (None, 0) or heir_of(predicted[w.id][0]) is not word]
+        pick = next((w for w in outside if predicted[w.id][0] == 0), outside[0] if outside else inherited[0])
+        head, deprel = predicted[pick.id]
+        return (heir_of(head), deprel) if heir_of(head) is not word else (None, "_")
+    biggest = max(shares, key=lambda x: x[1])[0]
+    if predicted[biggest.id][0] is None:
+        return None, "_"
+    return reseg.heir[biggest.id], "dep"
+
+
+def apply_relations(ctx: MappingContext, relations: list[dict], heads: Heads, region_word: dict[str, Word],
+                    parsed: bool) -> None:
+    """Overwrite `heads` with the relations; a word without exactly one keeps its predicted head (`parsed`: the
+    prediction had heads, so a word left without one is a problem rather than the unparsed norm)."""
+    incoming = _incoming_relations(ctx, relations, region_word)
+    words = ctx.sentence.words
+    for w in words:
+        got = incoming.get(id(w), [])
+        rid = region_id_of(region_word, w)
+        if len(got) > 1:
+            ctx.problem(f"word {w.form!r} has {len(got)} heads; the predicted one kept", rid)
+        elif not got:
+            if parsed:
+                ctx.problem(f"word {w.form!r} has no head; the predicted one kept", rid)
+        else:
+            head, deprel = got[0]
+            if (head is ROOT) != (deprel == "root"):
+                ctx.problem(f"word {w.form!r}: only a relation from ROOT is labelled root", rid)
+            heads[id(w)] = (head, deprel)
+    roots = [w for w in words if heads[id(w)][0] is ROOT]
+    if len(roots) > 1:
+        ctx.problem(f"{len(roots)} words hang from ROOT: {', '.join(w.form for w in roots)}",
+                    region_id_of(region_word, roots[1]))
+
+
+def _incoming_relations(ctx: MappingContext, relations: list[dict], region_word: dict[str, Word],
+                        ) -> dict[int, list[Head]]:
+    """id(dependent) -> [(head, deprel)] for every relation that names two words, one direction and one deprel."""
+    incoming: dict[int, list[Head]] = {}
+    for rel in relations:
+        a, b = (region_word.get(rel.get(k)) for k in ("from_id", "to_id"))
+        for key, w in (("from_id", a), ("to_id", b)):
+            if w is None:
+                ctx.problem("relation to an unknown region (not a word) ignored", rel.get(key))
+        if a is None or b is None:
+            continue
+        direction = rel.get("direction", "right")
+        if direction not in ("right", "left"):
+            ctx.problem(f"relation {rel.get('from_id')}-{rel.get('to_id')} has direction {direction!r}: "
+                        "make it point from head to dependent", rel.get("to_id"))
+            continue
+        # An arc drawn from the dependent to the head is stored as "left": the direction, not the order, decides.
+        head, dep = (a, b) if direction == "right" else (b, a)
+        dep_id = rel.get("to_id") if direction == "right" else rel.get("from_id")
+        labels = rel.get("labels") or []
+        if dep is ROOT:
+            ctx.problem("ROOT cannot be a dependent", dep_id)
+        elif len(labels) != 1 or labels[0] not in DEPRELS:
+            ctx.problem(f"relation to {dep.form!r} needs exactly one known deprel, has {labels}", dep_id)
+        else:
+            incoming.setdefault(id(dep), []).append((head, labels[0]))
+    return incoming
+
+
+def report_cycles(ctx: MappingContext, heads: Heads, region_word: dict[str, Word]) -> None:
+    """Each cycle once, from the first of its words that a walk up from the words in order meets."""
+    done: set[int] = set()
+    for w in ctx.sentence.words:
+        path, cur = [], w
+        while cur is not None and cur is not ROOT and id(cur) not in done:
+            if cur in path:
+                cycle = path[path.index(cur):]
+                ctx.problem("cycle: " + " -> ".join(x.form for x in cycle), region_id_of(region_word, cycle[0]))
+                break
+            path.append(cur)
+            cur = heads[id(cur)][0]
+        done.update(id(x) for x in path)
