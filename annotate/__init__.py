@@ -10,8 +10,8 @@ from mudawwana.corpus._lazy import lazy_exports
 
 _EXPORTS = {
     "start_label_studio": "server", "stop_studio": "server", "find_running": "server", "StudioServer": "server",
-    "StudioError": "server",
-    "connect": "client", "ProjectNotFoundError": "client",
+    "StudioError": "client",
+    "connect": "client", "ProjectNotFoundError": "projects",
     "push_corpus": "push", "PushReport": "push", "PushError": "push",
     "pull_corpus": "pull", "PullReport": "pull", "PullError": "pull",
     "agreement": "agreement", "AgreementReport": "agreement",

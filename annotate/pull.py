@@ -28,23 +28,22 @@ from both (a line with one of these keys already in the pushed file is overwritt
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator, Sequence
 
+from mudawwana.annotate.client import server_now
 from mudawwana.annotate.policies import (POLICIES, Annotation, TaskRecord, columns_for, format_time, majority_sentence,
-                               normalize_task, parse_time, pseudonym, sentence_agreement)
-from mudawwana.annotate.push import _get_json, _http, list_tasks, project_layers
+                                         normalize_task, parse_time, pseudonym, sentence_agreement)
+from mudawwana.annotate.projects import exported_tasks, get_project, project_layers
 from mudawwana.corpus.conllu_io import ConlluError, format_sentence, read_conllu
-from mudawwana.corpus.files import atomic_writer, write_json_atomic
-from mudawwana.corpus.errors import InputError, MudawwanaError
 from mudawwana.corpus.data_model import META_AGREEMENT, META_ANNOTATORS, META_STATUS, Sentence
+from mudawwana.corpus.errors import InputError, MudawwanaError
+from mudawwana.corpus.files import atomic_writer, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +51,6 @@ Progress = Callable[[int, "int | None"], None]
 STATE_SUFFIX = ".pull-state.json"
 STATE_FORMAT = 1
 ADDED_META = (META_STATUS, META_ANNOTATORS, META_AGREEMENT)
-EXPORT_TIMEOUT = 1800.0
-EXPORT_CHUNK = 250  # task ids per export request: they go in the URL (~4 KB; proxies refuse 8 KB lines)
 
 
 class PullError(MudawwanaError):
@@ -95,91 +92,19 @@ class PullReport:
     seconds: float = 0.0
 
 
-# --- project and tasks -------------------------------------------------------------------------------------------
+# --- tasks ------------------------------------------------------------------------------------------------------
 
-def _since_query(since: str | None) -> dict | None:
-    if since is None:
-        return None
-    return {"filters": {"conjunction": "and", "items": [
-        {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": since}]}}
-
-
-def _export_chunk(client, project_id: int, ids: list[int]) -> list[dict]:
-    """The JSON export of these tasks (annotations included): one request."""
-    log.debug("exporting tasks %d-%d of project %d", ids[0], ids[-1], project_id)
-    return _get_json(client, f"api/projects/{project_id}/export",
-                     {"exportType": "JSON", "download_all_tasks": "true", "ids[]": ids}, timeout=EXPORT_TIMEOUT)
-
-
-def _id_bounds(client, project_id: int) -> tuple[int, int | None, int | None]:
-    """(number of tasks, smallest id, largest id): two one-task requests, cheap however big the project."""
-    out = []
-    for ordering in ("tasks:id", "-tasks:id"):
-        body = _get_json(client, "api/tasks/", {"project": project_id, "page": 1, "page_size": 1, "include": "id",
-                                                "query": json.dumps({"ordering": [ordering]})})
-        tasks = body.get("tasks") or []
-        out.append((body.get("total", 0), tasks[0]["id"] if tasks else None))
-    return out[0][0], out[0][1], out[1][1]
-
-
-def iter_tasks(client, project_id: int, *, since: str | None = None,
-               chunk_size: int = EXPORT_CHUNK) -> tuple[int, Iterator[list[TaskRecord]]]:
-    """(number of tasks, chunks of TaskRecords in task order): all tasks, or those updated after `since`.
-
-    Tasks come from the JSON export, `chunk_size` ids at a time, the next chunk downloading while the caller
-    maps this one (server export and client mapping overlap). Which ids: for a full pull, consecutive ranges
-    between the project's smallest and largest task id (listing every id costs the server ~2-4 ms a task;
-    ids of other projects in a range are simply not exported), unless the project's ids are sparse; for an
-    incremental pull, the ids the `updated_at` filter selects. Where the export endpoint is gone (Label Studio
-    Enterprise answers 404) the tasks API pages full tasks instead.
-    """
-    from label_studio_sdk.core.api_error import ApiError
-
-    query = _since_query(since)
-    chunks: list[list[int]] = []
-    total, low, high = _id_bounds(client, project_id) if query is None else (0, None, None)
-    if query is None and (low is None or high - low + 1 <= 2 * total + chunk_size):
-        if low is not None:
-            chunks = [list(range(i, min(i + chunk_size, high + 1))) for i in range(low, high + 1, chunk_size)]
-    else:
-        ids = sorted(t["id"] for t in list_tasks(client, project_id, include="id", query=query))
-        total = len(ids)
-        chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
-
-    def generate() -> Iterator[list[TaskRecord]]:
-        if not chunks:
-            return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pull") as pool:
-            pending = pool.submit(_export_chunk, client, project_id, chunks[0])
-            for k in range(len(chunks)):
-                try:
-                    raw = pending.result()
-                except ApiError as e:
-                    if e.status_code not in (404, 405):
-                        raise
-                    raw = list_tasks(client, project_id, include=None, fields="all", query=query, page_size=500)
-                    yield sorted((normalize_task(t) for t in raw), key=lambda t: t.id)
-                    return
-                if k + 1 < len(chunks):
-                    pending = pool.submit(_export_chunk, client, project_id, chunks[k + 1])
-                yield sorted((normalize_task(t) for t in raw), key=lambda t: t.id)
-
-    return total, generate()
+def iter_tasks(client, project_id: int, *, since: str | None = None) -> tuple[int, Iterator[list[TaskRecord]]]:
+    """(number of tasks, chunks of TaskRecords in task order): all tasks, or those updated after `since`
+    (how they are fetched: annotate/projects.py exported_tasks)."""
+    total, chunks = exported_tasks(client, project_id, updated_since=since)
+    return total, ([normalize_task(t) for t in chunk] for chunk in chunks)
 
 
 def fetch_tasks(client, project_id: int, *, since: str | None = None) -> list[TaskRecord]:
     """All tasks (or those updated after `since`) with their annotations, in task order."""
     _, chunks = iter_tasks(client, project_id, since=since)
     return [t for chunk in chunks for t in chunk]
-
-
-def server_now(client) -> datetime | None:
-    """The server's clock (HTTP Date header, 1 s resolution), to cap the watermark."""
-    try:
-        resp = _http(client).request("api/version", method="GET", request_options={"timeout": 30})
-        return email.utils.parsedate_to_datetime(resp.headers["date"])
-    except Exception:  # noqa: BLE001 - only a safety margin
-        return None
 
 
 def normalize_since(value: str) -> str:
@@ -305,7 +230,7 @@ def strip_added_meta(sentence: Sentence) -> Sentence:
     return sentence
 
 
-# --- the pull ----------------------------------------------------------------------------------------------------
+# --- the pull: plan (what the previous pull leaves, from when to fetch), transfer, write -----------------------
 
 def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest", since: str | None = None,
                 strict: bool = False, full: bool = False, progress: Progress | None = None) -> PullReport:
@@ -315,107 +240,61 @@ def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest",
     to the same output, else everything). strict: fail on any unmappable annotation, writing nothing.
     full: ignore the previous pull (fetch every task, rewrite the output).
     """
-    from mudawwana.annotate.client import get_project
-
     if policy not in POLICIES:
         raise InputError(f"unknown policy {policy!r}: choose from {', '.join(POLICIES)}")
+    since = normalize_since(since) if since is not None else None  # a bad timestamp fails before any request
     start = time.perf_counter()
     out_path = Path(out_path)
     project = get_project(client, project_title)
     layers = project_layers(client, project)
-    state_path = state_path_for(out_path)
-    state = load_state(state_path)
     report = PullReport(project_id=project.id, project_title=project.title, policy=policy, layers=tuple(layers),
                         output=str(out_path))
+    previous = plan_pull(out_path, project.id, policy, layers, since=since, full=full, report=report)
+    fetched = fetch_sentences(client, project.id, policy, layers, report, progress)
+    if strict and report.unmappable:
+        raise _strict_error(report, out_path)
+    write_pull(out_path, project, policy, layers, previous, fetched, report)
+    report.seconds = time.perf_counter() - start
+    return report
 
-    # What to keep from the previous output, and from when to fetch.
-    kept: dict[int, Sentence] = {}
-    previous_failures: list[dict] = []
-    base_ok, why = (False, "--full") if full else _previous_usable(state, project.id, policy, layers, out_path)
-    if base_ok:
-        try:
-            by_sid = {s.sent_id: s for s in read_conllu(out_path)}
-        except (ConlluError, OSError) as e:
-            base_ok, why = False, f"could not read the previous output ({e})"
-        else:
-            written = {int(t): sid for t, sid in state.get("written", {}).items()}
-            if set(by_sid) != set(written.values()) or len(by_sid) != len(written):
-                base_ok, why = False, "the output was changed since the last pull"
-            else:
-                kept = {tid: by_sid[sid] for tid, sid in written.items()}
-                previous_failures = state.get("unmappable", [])
+
+@dataclass
+class PreviousPull:
+    """What the previous pull to the same output leaves to this one."""
+
+    sentences: dict[int, Sentence] = field(default_factory=dict)  # by task id: kept unless fetched again
+    failures: list[dict] = field(default_factory=list)  # its unmappable annotations, as its state file lists them
+
+
+def plan_pull(out_path: Path, project_id: int, policy: str, layers, *, since: str | None, full: bool,
+              report: PullReport) -> PreviousPull:
+    """What to keep of the previous output, and from when to fetch (report.since, .incremental, .full_reason)."""
+    state = load_state(state_path_for(out_path))
+    previous, why = (None, "--full") if full else _previous_pull(state, out_path, project_id, policy, layers)
     if since is not None:
-        report.since = normalize_since(since)
-    elif base_ok:
+        report.since = since
+    elif previous is not None:
         report.since = state.get("watermark")
     elif state is not None or full:
         report.full_reason = why
     report.incremental = report.since is not None
-    if not base_ok:
-        kept = {}
+    return previous or PreviousPull()
 
-    if progress:
-        progress(0, None)
-    started = server_now(client)
-    total, chunks = iter_tasks(client, project.id, since=report.since)
-    newest: datetime | None = None
-    fresh: dict[int, Sentence | None] = {}
-    for chunk in chunks:
-        for task in chunk:
-            report.fetched += 1
-            if task.updated_at:
-                newest = max(newest, parse_time(task.updated_at)) if newest else parse_time(task.updated_at)
-            outcome = resolve_task(task, policy=policy, layers=layers, project_id=project.id, report=report)
-            fresh[task.id] = outcome.sentence
-            if outcome.kind == "written":
-                report.written += 1
-                report.statuses[outcome.status] = report.statuses.get(outcome.status, 0) + 1
-        if progress:
-            progress(report.fetched, total)
 
-    if strict and report.unmappable:
-        first = "; ".join(f"task {f.task_id} ({f.sent_id}): {f.reason}" for f in report.unmappable[:3])
-        more = f" (and {len(report.unmappable) - 3} more)" if len(report.unmappable) > 3 else ""
-        raise PullError(f"{len(report.unmappable)} annotation(s) cannot be mapped back to CoNLL-U{more}: {first}; "
-                        f"nothing written to {out_path} (--strict)")
-
-    for tid, sentence in fresh.items():
-        if tid in kept:
-            report.removed += sentence is None
-            del kept[tid]
-        if sentence is not None:
-            kept[tid] = sentence
-    order = sorted(kept)
-    _check_unique_sent_ids(kept, order)
-
-    # Watermark: the newest task seen, but not later than the server's clock when fetching began (a task
-    # updated while we fetched may have been read before its change; fetching it again costs nothing).
-    if started is not None and newest is not None:
-        newest = min(newest, started - timedelta(seconds=1))
-    candidates = [x for x in (newest, parse_time(report.since) if report.since else None) if x is not None]
-    report.watermark = format_time(max(candidates)) if candidates else None
-
-    fetched_ids = set(fresh)
-    failures = [f for f in previous_failures if f.get("task_id") not in fetched_ids]
-    failures += [asdict(f) for f in report.unmappable]
-
-    with atomic_writer(out_path) as f:
-        for tid in order:
-            f.write(format_sentence(kept[tid]))
-    report.total_written = len(order)
-    write_state(state_path, {
-        "format": STATE_FORMAT,
-        "project_id": project.id,
-        "project_title": project.title,
-        "policy": policy,
-        "layers": list(layers),
-        "watermark": report.watermark,
-        "pulled_at": format_time(datetime.now(timezone.utc)),
-        "written": {str(tid): kept[tid].sent_id for tid in order},
-        "unmappable": failures,
-    })
-    report.seconds = time.perf_counter() - start
-    return report
+def _previous_pull(state: dict | None, out_path: Path, project_id: int, policy: str,
+                   layers) -> tuple[PreviousPull | None, str]:
+    """The previous pull's sentences and failures when this pull can build on them; else None and why not."""
+    usable, why = _previous_usable(state, project_id, policy, layers, out_path)
+    if not usable:
+        return None, why
+    try:
+        by_sid = {s.sent_id: s for s in read_conllu(out_path)}
+    except (ConlluError, OSError) as e:
+        return None, f"could not read the previous output ({e})"
+    written = {int(t): sid for t, sid in state.get("written", {}).items()}
+    if set(by_sid) != set(written.values()) or len(by_sid) != len(written):
+        return None, "the output was changed since the last pull"
+    return PreviousPull({tid: by_sid[sid] for tid, sid in written.items()}, state.get("unmappable", [])), ""
 
 
 def _previous_usable(state: dict | None, project_id: int, policy: str, layers, out_path: Path) -> tuple[bool, str]:
@@ -434,6 +313,87 @@ def _previous_usable(state: dict | None, project_id: int, policy: str, layers, o
     return True, ""
 
 
+@dataclass
+class FetchedSentences:
+    sentences: dict[int, Sentence | None] = field(default_factory=dict)  # per fetched task; None: not written
+    newest: datetime | None = None   # the latest updated_at among the fetched tasks
+    started: datetime | None = None  # the server's clock when fetching began
+
+
+def fetch_sentences(client, project_id: int, policy: str, layers: Sequence[str], report: PullReport,
+                    progress: Progress | None) -> FetchedSentences:
+    """Fetch the tasks updated after report.since (every task without it) and resolve each with the policy as
+    its chunk arrives, while the next chunk downloads. Counts and failures go to the report."""
+    if progress:
+        progress(0, None)
+    fetched = FetchedSentences(started=server_now(client))
+    total, chunks = iter_tasks(client, project_id, since=report.since)
+    for chunk in chunks:
+        for task in chunk:
+            report.fetched += 1
+            if task.updated_at:
+                updated = parse_time(task.updated_at)
+                fetched.newest = max(fetched.newest, updated) if fetched.newest else updated
+            outcome = resolve_task(task, policy=policy, layers=layers, project_id=project_id, report=report)
+            fetched.sentences[task.id] = outcome.sentence
+            if outcome.kind == "written":
+                report.written += 1
+                report.statuses[outcome.status] = report.statuses.get(outcome.status, 0) + 1
+        if progress:
+            progress(report.fetched, total)
+    return fetched
+
+
+def _strict_error(report: PullReport, out_path: Path) -> PullError:
+    first = "; ".join(f"task {f.task_id} ({f.sent_id}): {f.reason}" for f in report.unmappable[:3])
+    more = f" (and {len(report.unmappable) - 3} more)" if len(report.unmappable) > 3 else ""
+    return PullError(f"{len(report.unmappable)} annotation(s) cannot be mapped back to CoNLL-U{more}: {first}; "
+                     f"nothing written to {out_path} (--strict)")
+
+
+def write_pull(out_path: Path, project, policy: str, layers, previous: PreviousPull, fetched: FetchedSentences,
+               report: PullReport) -> None:
+    """The previous sentences updated with the fetched ones, in task order, then the state file for the next pull
+    (each written atomically). report.removed, .watermark and .total_written are set here."""
+    sentences = dict(previous.sentences)
+    for tid, sentence in fetched.sentences.items():
+        if sentence is None:
+            report.removed += sentences.pop(tid, None) is not None
+        else:
+            sentences[tid] = sentence
+    order = sorted(sentences)
+    _check_unique_sent_ids(sentences, order)
+    report.watermark = _watermark(fetched, report.since)
+    failures = [f for f in previous.failures if f.get("task_id") not in fetched.sentences]
+    failures += [asdict(f) for f in report.unmappable]
+
+    with atomic_writer(out_path) as f:
+        for tid in order:
+            f.write(format_sentence(sentences[tid]))
+    report.total_written = len(order)
+    write_state(state_path_for(out_path), {
+        "format": STATE_FORMAT,
+        "project_id": project.id,
+        "project_title": project.title,
+        "policy": policy,
+        "layers": list(layers),
+        "watermark": report.watermark,
+        "pulled_at": format_time(datetime.now(timezone.utc)),
+        "written": {str(tid): sentences[tid].sent_id for tid in order},
+        "unmappable": failures,
+    })
+
+
+def _watermark(fetched: FetchedSentences, since: str | None) -> str | None:
+    """The newest task seen, but not later than the server's clock when fetching began (a task updated while we
+    fetched may have been read before its change; fetching it again costs nothing); never before `since`."""
+    newest = fetched.newest
+    if fetched.started is not None and newest is not None:
+        newest = min(newest, fetched.started - timedelta(seconds=1))
+    candidates = [x for x in (newest, parse_time(since) if since else None) if x is not None]
+    return format_time(max(candidates)) if candidates else None
+
+
 def _check_unique_sent_ids(sentences: dict[int, Sentence], order: list[int]) -> None:
     seen: dict[str, int] = {}
     for tid in order:
@@ -445,5 +405,5 @@ def _check_unique_sent_ids(sentences: dict[int, Sentence], order: list[int]) -> 
 
 
 __all__ = ["pull_corpus", "PullReport", "MappingFailure", "PullError", "fetch_tasks", "map_annotation",
-           "resolve_task", "state_path_for", "load_state", "strip_added_meta", "normalize_since", "project_layers",
+           "resolve_task", "state_path_for", "load_state", "strip_added_meta", "normalize_since",
            "ADDED_META"]

@@ -1,7 +1,8 @@
 """Find or install Label Studio, start it on 127.0.0.1, wait until it answers, stop it.
 
 Label Studio runs as a separate process from its own virtualenv: its pins (Django, pyarrow, ...) must not fight
-stanza's or datasets'. Measured behaviour this code relies on: docs/label-studio.md.
+stanza's or datasets'. Measured behaviour this code relies on: docs/label-studio.md. The files it keeps in a data
+dir are annotate/datadir.py's; the requests it makes (is it up, is our key accepted) go through annotate/client.py.
 """
 
 from __future__ import annotations
@@ -18,35 +19,22 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from mudawwana.corpus.errors import MudawwanaError
+from mudawwana.annotate.client import StudioError, is_healthy, login_status
+from mudawwana.annotate.datadir import (CREDENTIALS_FILE, DB_FILE, LOG_FILE, STATE_FILE, is_our_server,
+                                        load_credentials, pid_alive, read_state, recorded_server, remove_state,
+                                        write_state)
 
 log = logging.getLogger(__name__)
 
 LS_REQUIREMENT = "label-studio==1.23.*"
 DEFAULT_USERNAME = "admin@mudawwana.local"
-CREDENTIALS_FILE = "mudawwana-credentials.json"  # 0600: password and API token of the local admin
-STATE_FILE = "mudawwana-studio.json"  # pid and URL of the server running on this data dir
-LOG_FILE = "label-studio.log"
-DB_FILE = "label_studio.sqlite3"
 # Ours, not Label Studio's: never copied from a template.
 _RUNTIME_FILES = (STATE_FILE, LOG_FILE, ".mudawwana-start.lock")
 # Label Studio reads these un-prefixed names too; a stray HOST or PORT in the user's shell would move the server.
 _SCRUBBED_ENV = ("HOST", "PORT", "USERNAME", "PASSWORD", "DEBUG")
-
-
-class StudioError(MudawwanaError):
-    """Label Studio cannot be installed, started, reached or used."""
-
-
-def default_data_dir() -> Path:
-    """Where `mudawwana studio` keeps its database unless told otherwise."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share"
-    return Path(base) / "mudawwana" / "label-studio"
 
 
 # --- finding the executable -----------------------------------------------------------------------------------
@@ -112,11 +100,6 @@ def label_studio_version(exe: Path) -> str:
 
 # --- credentials and environment ---------------------------------------------------------------------------------
 
-def load_credentials(data_dir: Path) -> dict | None:
-    path = Path(data_dir) / CREDENTIALS_FILE
-    return json.loads(path.read_text()) if path.exists() else None
-
-
 def _ensure_credentials(data_dir: Path, username: str | None, password: str | None, api_key: str | None) -> dict:
     """Label Studio creates the user only on first start, so the first credentials are kept and reused."""
     stored = load_credentials(data_dir) or {}
@@ -175,7 +158,7 @@ class StudioServer:
         if self.process.poll() is None:
             _kill_group(self.process.pid, timeout, self.process)
         if self.data_dir is not None:
-            _remove_state(self.data_dir, self.process.pid)
+            remove_state(self.data_dir, self.process.pid)
 
     def __enter__(self) -> StudioServer:
         return self
@@ -200,57 +183,12 @@ def _port_busy(port: int) -> bool:
         return s.connect_ex(("localhost", port)) == 0
 
 
-def _get(url: str, api_key: str | None = None, timeout: float = 5) -> tuple[int, object]:
-    req = urllib.request.Request(url, headers={"Authorization": f"Token {api_key}"} if api_key else {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            body = r.read()
-            status = r.status
-    except urllib.error.HTTPError as e:
-        return e.code, None
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, None
-
-
-def is_healthy(url: str, timeout: float = 5) -> bool:
-    try:
-        return _get(f"{url}/health", timeout=timeout) == (200, {"status": "UP"})
-    except (OSError, urllib.error.URLError):
-        return False
-
-
 def log_tail(data_dir: Path, lines: int = 15) -> str:
     try:
         text = (Path(data_dir) / LOG_FILE).read_text(errors="replace")
     except OSError:
         return "(no log)"
     return "\n".join(text.splitlines()[-lines:])
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped) is not a server
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def _is_our_server(pid: int, data_dir: Path) -> bool:
-    """Guards against a recycled pid: the process must be a label-studio started on this data dir."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except FileNotFoundError:
-        return _pid_alive(pid) and not Path("/proc/self").exists()  # no /proc (macOS): trust the pid
-    except OSError:
-        return False
-    return str(data_dir).encode() in cmdline and b"start" in cmdline
 
 
 def _kill_group(pid: int, timeout: float, process: subprocess.Popen | None = None) -> None:
@@ -265,47 +203,33 @@ def _kill_group(pid: int, timeout: float, process: subprocess.Popen | None = Non
             if process is not None:
                 if process.poll() is not None:
                     return
-            elif not _pid_alive(pid):
+            elif not pid_alive(pid):
                 return
             time.sleep(0.2)
         log.warning("Label Studio (pid %d) ignored %s", pid, sig.name)
 
 
-def _remove_state(data_dir: Path, pid: int) -> None:
-    path = Path(data_dir) / STATE_FILE
-    try:
-        if json.loads(path.read_text()).get("pid") == pid:
-            path.unlink()
-    except (OSError, ValueError):
-        pass
-
-
 def find_running(data_dir: Path) -> StudioServer | None:
     """The server already running on this data dir (state file, live pid, healthy), else None."""
-    data_dir = Path(data_dir).absolute()
-    try:
-        state = json.loads((data_dir / STATE_FILE).read_text())
-    except (OSError, ValueError):
+    found = recorded_server(data_dir)
+    if found is None or not is_healthy(found.url):
         return None
-    creds = load_credentials(data_dir)
-    if creds and _is_our_server(state["pid"], data_dir) and is_healthy(state["url"]):
-        return StudioServer(url=state["url"], api_key=creds["api_key"], username=creds["username"],
-                            password=creds["password"], data_dir=data_dir, pid=state["pid"])
-    return None
+    return StudioServer(url=found.url, api_key=found.api_key, username=found.username, password=found.password,
+                        data_dir=found.data_dir, pid=found.pid)
 
 
 def stop_studio(data_dir: Path, timeout: float = 20) -> int | None:
     """Stops the server running on this data dir, whoever started it; returns its pid, or None if none ran."""
     data_dir = Path(data_dir).absolute()
-    try:
-        pid = json.loads((data_dir / STATE_FILE).read_text())["pid"]
-    except (OSError, ValueError, KeyError):
+    state = read_state(data_dir)
+    if state is None:
         return None
-    if not (_pid_alive(pid) and _is_our_server(pid, data_dir)):
-        (data_dir / STATE_FILE).unlink(missing_ok=True)  # stale: the server died or the machine rebooted
+    pid = state["pid"]
+    if not (pid_alive(pid) and is_our_server(pid, data_dir)):
+        remove_state(data_dir, pid)  # stale: the server died or the machine rebooted
         return None
     _kill_group(pid, timeout)
-    _remove_state(data_dir, pid)
+    remove_state(data_dir, pid)
     return pid
 
 
@@ -375,7 +299,7 @@ def _launch(exe: Path, data_dir: Path, port: int, creds: dict) -> StudioServer:
         process = subprocess.Popen(cmd, env=studio_env(data_dir, creds), cwd=data_dir, stdin=subprocess.DEVNULL,
                                    stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    (data_dir / STATE_FILE).write_text(json.dumps({"pid": process.pid, "url": url, "exe": str(exe)}))
+    write_state(data_dir, process.pid, url, exe)
     log.info("started Label Studio pid %d at %s, log %s", process.pid, url, log_path)
     return StudioServer(url=url, api_key=creds["api_key"], username=creds["username"], password=creds["password"],
                         data_dir=data_dir, process=process, pid=process.pid)
@@ -414,10 +338,7 @@ def _wait_ready(server: StudioServer, port: int, timeout: float) -> bool:
 
 def _check_login(server: StudioServer) -> None:
     """The token only takes effect when the user is created: a data dir from elsewhere can have other users."""
-    try:
-        status, body = _get(f"{server.url}/api/current-user/whoami", server.api_key)
-    except (OSError, urllib.error.URLError) as e:
-        raise StudioError(f"Label Studio at {server.url} stopped answering: {e}") from None
+    status = login_status(server.url, server.api_key)
     if status != 200:
         raise StudioError(f"Label Studio started on {server.data_dir}, but its database does not accept the "
                           f"API key in {server.data_dir / CREDENTIALS_FILE} (HTTP {status}): the data dir was "

@@ -36,7 +36,8 @@ REPO = Path(__file__).resolve().parents[1]
 from mudawwana.annotate.client import connect
 from mudawwana.annotate.config import DEFAULT_LAYERS, build_config, check_layers
 from mudawwana.annotate.pull import pull_corpus
-from mudawwana.annotate.push import file_model_version, layers_description, push_corpus
+from mudawwana.annotate.projects import project_description
+from mudawwana.annotate.push import file_model_version, push_corpus
 from mudawwana.annotate.tasks import sentence_to_task
 from mudawwana.corpus.conllu_io import read_conllu, write_conllu
 
@@ -60,7 +61,7 @@ def plain_import(url: str, api_key: str, title: str, layers, tasks: list[dict], 
     with httpx.Client(base_url=url, headers=headers, timeout=900) as http:
         start = time.perf_counter()
         r = http.post("/api/projects/", json={"title": title, "label_config": build_config(layers),
-                                              "description": layers_description(layers)})
+                                              "description": project_description(layers)})
         r.raise_for_status()
         pid = r.json()["id"]
         server = 0.0

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from mudawwana.annotate.client import connect
-from mudawwana.annotate.server import (DB_FILE, StudioError, StudioServer, find_label_studio, label_studio_version,
-                             start_label_studio)
+from mudawwana.annotate.client import StudioError, connect
+from mudawwana.annotate.datadir import DB_FILE
+from mudawwana.annotate.server import StudioServer, find_label_studio, label_studio_version, start_label_studio
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -25,8 +25,12 @@ def agreement(
 ) -> None:
     """Inter-annotator agreement per column, and the sentences that disagree most.
 
-    Counts tasks with two or more annotations: observed agreement, and Cohen's kappa (two annotators) or Fleiss' kappa (more) for UPOS, deprel and NER. Sentences that
-    annotators segmented differently are counted apart.
+    Counts tasks with two or more annotations; sentences that annotators segmented differently are counted apart.
+
+    Per column: observed agreement; for UPOS, deprel and NER also a chance-corrected one (--json: kappa, kappa_kind):
+    - Cohen's kappa (cohen): the same two annotators did every sentence;
+    - Fleiss' kappa (fleiss): every sentence has the same number of annotators;
+    - Krippendorff's alpha, nominal (krippendorff): the number of annotators varies.
 
     Example: mudawwana agreement --project "news 2026" --top 5
     """
@@ -36,6 +40,7 @@ def agreement(
     from rich.console import Console
     from rich.table import Table
 
+    from mudawwana.annotate.agreement import STATISTICS
     from mudawwana.annotate.agreement import agreement as compute
     from mudawwana.annotate.client import connect
 
@@ -53,11 +58,11 @@ def agreement(
     if not report.compared:
         return
     table = Table(title="Agreement per column")
-    for name in ("column", "items", "observed", "kappa", "kind"):
-        table.add_column(name, justify="left" if name in ("column", "kind") else "right")
+    for name in ("column", "items", "observed", "chance-corrected", "statistic"):
+        table.add_column(name, justify="left" if name in ("column", "statistic") else "right")
     for c in report.columns.values():
         table.add_row(COLUMN_NAMES.get(c.column, c.column), str(c.items), _fmt(c.observed), _fmt(c.kappa),
-                      c.kappa_kind or "(observed only)")
+                      STATISTICS.get(c.kappa_kind, "(observed only)"))
     out.print(table)
     if report.top:
         t = Table(title=f"Sentences that disagree most (top {len(report.top)})")

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from mudawwana.cli.app import LS_API_KEY_OPTION, LS_URL_OPTION, app, console, fail
+from mudawwana.cli.choices import Policy
 from mudawwana.cli.progress import progress_bar
 
 MAX_LISTED = 20
@@ -18,9 +19,9 @@ def pull(
     project: str = typer.Option(..., "--project", "-p", help="Label Studio project title."),
     output: Path = typer.Option(..., "--output", "-o", help="CoNLL-U file to write (a state file "
                                 "<output>.pull-state.json beside it makes the next pull incremental)."),
-    policy: str = typer.Option("latest", "--policy", help="Which annotation makes the sentence: latest "
-                               "(most recent submitted), majority (vote per word and column across "
-                               "annotators), reviewed (ground truth / accepted in review only)."),
+    policy: Policy = typer.Option(Policy.latest, "--policy", help="Which annotation makes the sentence: "
+                                  "latest (most recent submitted), majority (vote per word and column across "
+                                  "annotators), reviewed (ground truth / accepted in review only)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only tasks updated after this ISO timestamp "
                                         "(default: since the previous pull to the same output)."),
     full: bool = typer.Option(False, "--full", help="Ignore the previous pull: fetch every task."),
@@ -38,16 +39,13 @@ def pull(
     Example: mudawwana pull --project "news 2026" -o corrected.conllu --policy majority
     """
     from mudawwana.annotate.client import connect
-    from mudawwana.annotate.policies import POLICIES
     from mudawwana.annotate.pull import pull_corpus, state_path_for
 
-    if policy not in POLICIES:
-        fail(f"--policy must be one of {', '.join(POLICIES)}, not {policy!r}")
     if full and since:
         fail("--full and --since exclude each other")
     client = connect(url, api_key)
     with progress_bar("Pulling", unit="tasks") as advance:
-        report = pull_corpus(client, project, output, policy=policy, since=since, strict=strict, full=full,
+        report = pull_corpus(client, project, output, policy=policy.value, since=since, strict=strict, full=full,
                              progress=advance)
     for f in report.unmappable[:MAX_LISTED]:
         what = "left out" if f.used else "not used by the policy"
@@ -65,7 +63,7 @@ def pull(
     console.print(
         f"Pulled {report.fetched} tasks ({how}) from {report.project_title!r}: {report.written} sentences "
         f"written ({statuses}); not written: {report.unannotated} unannotated, {report.skipped} skipped, "
-        + (f"{report.unreviewed} unreviewed, " if policy == "reviewed" else "")
+        + (f"{report.unreviewed} unreviewed, " if policy is Policy.reviewed else "")
         + f"{sum(1 for f in report.unmappable if f.used)} unmappable"
         + (f"; {report.cancelled_annotations} cancelled annotations ignored" if report.cancelled_annotations else "")
         + (f"; {report.removed} sentences removed" if report.removed else "")

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from mudawwana.cli.app import LS_API_KEY_OPTION, LS_URL_OPTION, app, console, fail
+from mudawwana.cli.app import LS_API_KEY_OPTION, LS_URL_OPTION, app, console, fail, must_exist
 from mudawwana.cli.progress import progress_bar
 
 MAX_LISTED = 20
@@ -26,7 +26,8 @@ def parse_layers(value: Optional[str]) -> Optional[tuple[str, ...]]:
 
 @app.command()
 def push(
-    corpus: Path = typer.Argument(..., help="CoNLL-U file to push (e.g. written by `mudawwana tag`)."),
+    corpus: Path = typer.Argument(..., dir_okay=False, callback=must_exist,
+                                  help="CoNLL-U file to push (e.g. written by `mudawwana tag`)."),
     project: str = typer.Option(..., "--project", "-p", help="Label Studio project title (created if missing)."),
     layers: Optional[str] = typer.Option(None, "--layers", help="Correction layers, comma-separated, from "
                                          "upos,lemma,seg,deps,ner. Default: the project's, or "

@@ -10,8 +10,8 @@ from typing import Optional
 
 import typer
 
-from mudawwana.annotate.server import (DB_FILE, LOG_FILE, StudioServer, default_data_dir, find_running, log_tail,
-                             start_label_studio, stop_studio)
+from mudawwana.annotate.datadir import DB_FILE, LOG_FILE, default_data_dir
+from mudawwana.annotate.server import StudioServer, find_running, log_tail, start_label_studio, stop_studio
 from mudawwana.cli.app import app, command_prefix, console, fail
 
 

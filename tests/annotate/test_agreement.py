@@ -1,11 +1,17 @@
-"""Agreement statistics against hand-computed values, the majority policy, and `mudawwana agreement` on a server."""
+"""Agreement statistics against published worked examples, the `krippendorff` package and nltk (when installed),
+the choice of statistic, the majority policy, and the project report."""
 
 from __future__ import annotations
 
+import re
+
+import krippendorff
+import numpy as np
 import pytest
 
 from mudawwana.annotate import pull as pull_mod
-from mudawwana.annotate.agreement import cohen_kappa, compute_agreement, fleiss_kappa, observed_agreement
+from mudawwana.annotate.agreement import (STATISTICS, chance_corrected, cohen_kappa, compute_agreement, fleiss_kappa,
+                                          krippendorff_alpha, observed_agreement)
 from mudawwana.annotate.policies import (Annotation, TaskRecord, is_tree, majority_sentence, ner_tags, normalize_task,
                                pseudonym, sentence_agreement)
 from mudawwana.corpus.conllu_io import parse_conllu
@@ -25,11 +31,27 @@ WIKIPEDIA_FLEISS = [
 ]
 
 
+def _nltk_task(items):
+    """nltk's AnnotationTask over label lists, the k-th label of an item from coder k (skips without nltk)."""
+    agreement = pytest.importorskip("nltk.metrics.agreement")
+    return agreement.AnnotationTask(data=[(k, i, label) for i, item in enumerate(items)
+                                          for k, label in enumerate(item)])
+
+
 def test_fleiss_textbook_example():
     items = _items_from_counts(WIKIPEDIA_FLEISS)
     # P-bar = 3.7802 / 10 = 0.37802; p_j = .143 .200 .279 .150 .229, P_e = 0.21275; kappa = 0.20993
     assert observed_agreement(items) == pytest.approx(0.37802, abs=1e-5)
     assert fleiss_kappa(items) == pytest.approx(0.20993, abs=1e-5)
+
+
+def test_fleiss_matches_nltk_multi_pi():
+    # nltk's pi() is Fleiss' kappa (Siegel & Castellan's K) when every coder rated every item; Fleiss' kappa does
+    # not depend on which rater gave which label, so coder k = the k-th label of each item.
+    items = _items_from_counts(WIKIPEDIA_FLEISS)
+    assert fleiss_kappa(items) == pytest.approx(_nltk_task(items).pi())
+    three = [["A", "A", "B"], ["B", "B", "B"], ["A", "C", "C"], ["C", "C", "C"], ["A", "B", "C"], ["A", "A", "A"]]
+    assert fleiss_kappa(three) == pytest.approx(_nltk_task(three).pi())
 
 
 def test_cohen_textbook_example():
@@ -38,6 +60,44 @@ def test_cohen_textbook_example():
     # p_o = 0.7; p_e = 0.5 * 0.6 + 0.5 * 0.4 = 0.5; kappa = 0.4
     assert cohen_kappa(pairs) == pytest.approx(0.4)
     assert observed_agreement([list(p) for p in pairs]) == pytest.approx(0.7)
+    assert cohen_kappa(pairs) == pytest.approx(_nltk_task(pairs).kappa())  # nltk: Cohen (1960) for two coders
+
+
+# Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers, 12 units, missing
+# values (None); nominal alpha = 0.743. Rows are observers, columns units.
+KRIPPENDORFF_2011 = [
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+    [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
+]
+
+
+def test_krippendorff_published_example():
+    items = [[row[u] for row in KRIPPENDORFF_2011 if row[u] is not None] for u in range(12)]
+    assert krippendorff_alpha(items) == pytest.approx(0.743, abs=5e-4)
+    # the package's value from the raters x units matrix (NaN = not rated), not from our per-item counts
+    matrix = np.array([[np.nan if v is None else v for v in row] for row in KRIPPENDORFF_2011], dtype=float)
+    assert krippendorff_alpha(items) == pytest.approx(krippendorff.alpha(reliability_data=matrix,
+                                                                         level_of_measurement="nominal"))
+    # nltk's alpha on the same data, the observers as coders and the missing values left out
+    agreement = pytest.importorskip("nltk.metrics.agreement")
+    task = agreement.AnnotationTask(data=[(f"o{k}", u, v) for k, row in enumerate(KRIPPENDORFF_2011)
+                                          for u, v in enumerate(row) if v is not None])
+    assert krippendorff_alpha(items) == pytest.approx(task.alpha())
+
+
+def test_varying_numbers_of_raters_use_krippendorff_not_fleiss():
+    items = [["A", "A", "A"], ["A", "B"], ["B", "B", "A"]]
+    # Coincidences (ordered pairs within an item, each weighted 1 / (m_u - 1)): o_AA = 6/2, o_AB = o_BA = 1/1 + 2/2
+    # = 2, o_BB = 2/2. n = 8, n_A = 5, n_B = 3. D_o = (o_AB + o_BA) / n = 1/2; D_e = 2 n_A n_B / (n (n - 1)) = 15/28;
+    # alpha = 1 - D_o / D_e = 1/15.
+    assert krippendorff_alpha(items) == pytest.approx(1 / 15)
+    assert krippendorff_alpha(items) == pytest.approx(0.067, abs=5e-4)
+    assert chance_corrected([dict(zip("xyz", i)) for i in items]) == (pytest.approx(1 / 15), "krippendorff")
+    # Fleiss' formula fed varying numbers of raters gave -0.185: no recognised statistic, so it refuses
+    with pytest.raises(ValueError, match="same number of ratings"):
+        fleiss_kappa(items)
 
 
 def test_two_raters_by_hand():
@@ -50,17 +110,27 @@ def test_two_raters_by_hand():
     assert cohen_kappa(items) == pytest.approx(0.5)
 
 
-def test_fleiss_with_varying_numbers_of_raters():
-    items = [["A", "A", "A"], ["A", "B"], ["B", "B", "A"]]
-    # P_i: 1, 0, (2*1)/(3*2) = 1/3 -> P-bar = 4/9; counts A 5, B 3 of 8: P_e = (25 + 9) / 64 = 17/32
-    p_bar, p_e = 4 / 9, 17 / 32
-    assert fleiss_kappa(items) == pytest.approx((p_bar - p_e) / (1 - p_e))
+def test_which_statistic_for_which_ratings():
+    two = [{"x": "A", "y": "A"}, {"x": "A", "y": "B"}, {"x": "B", "y": "B"}, {"x": "B", "y": "B"}]
+    assert chance_corrected(two) == (pytest.approx(0.5), "cohen")  # the same two raters everywhere
+    three = [{"x": "A", "y": "A", "z": "B"}, {"x": "B", "y": "B", "z": "B"}, {"x": "A", "y": "A", "z": "A"}]
+    assert chance_corrected(three) == (pytest.approx(fleiss_kappa([list(i.values()) for i in three])), "fleiss")
+    # two raters per item, but not always the same two: no rater 1 / rater 2 for Cohen; Fleiss holds (n fixed)
+    pairs = [{"x": "A", "y": "A"}, {"y": "A", "z": "B"}, {"x": "B", "z": "B"}]
+    assert chance_corrected(pairs) == (pytest.approx(fleiss_kappa([["A", "A"], ["A", "B"], ["B", "B"]])), "fleiss")
+    mixed = three + [{"x": "A", "z": "A"}]
+    assert chance_corrected(mixed)[1] == "krippendorff"
+    assert chance_corrected([{"x": "A"}]) == (None, None)  # nothing to pair
+    assert set(STATISTICS) == {"cohen", "fleiss", "krippendorff"}
 
 
 def test_undefined_and_empty():
     assert fleiss_kappa([["A", "A"], ["A", "A"]]) is None  # one category only: chance agreement is 1
+    assert krippendorff_alpha([["A", "A"], ["A", "A", "A"]]) is None  # ... and no expected disagreement
+    assert krippendorff_alpha([["A", "A"], ["B"]]) is None  # B is in no pairable item: still one category
     assert cohen_kappa([("A", "A")]) is None
     assert fleiss_kappa([]) is None and cohen_kappa([]) is None and observed_agreement([]) is None
+    assert krippendorff_alpha([]) is None
     assert observed_agreement([["A"]]) is None  # one rater is no agreement at all
 
 
@@ -68,6 +138,7 @@ def test_perfect_agreement_is_kappa_one():
     items = [["A", "A"], ["B", "B"], ["C", "C"]]
     assert fleiss_kappa(items) == pytest.approx(1.0)
     assert cohen_kappa([tuple(i) for i in items]) == pytest.approx(1.0)
+    assert krippendorff_alpha(items + [["A", "A", "A"]]) == pytest.approx(1.0)
 
 
 # --- sentences: majority, agreement -------------------------------------------------------------------------------
@@ -149,7 +220,11 @@ def test_sentence_agreement_by_hand():
 def test_pseudonym_is_salted_by_project_and_hides_the_id():
     p = pseudonym(7, 3)
     assert p == pseudonym(7, 3) and p != pseudonym(8, 3) and p != pseudonym(7, 4)
-    assert "3" != p and len(p) == 9 and p.startswith("a")
+    assert re.fullmatch(r"a[0-9a-f]{8}", p)
+    # the id cannot be read off the pseudonym: a long id does not show up in it (8 hash digits contain a given
+    # 7-digit string by chance with odds of about 1e-8), and distinct users get distinct pseudonyms
+    assert "4815162" not in pseudonym(7, 4815162)
+    assert len({pseudonym(7, user) for user in range(1, 1001)}) == 1000
 
 
 def test_normalize_task_drops_emails():
@@ -198,6 +273,7 @@ def test_compute_agreement_two_annotators_by_hand(fake_mapping):
     p_e = 0.2 * 0.1 + 0.4 * 0.5 + 0.2 * 0.2 + 0.2 * 0.2
     assert upos.observed == pytest.approx(0.9)
     assert upos.kappa_kind == "cohen" and upos.kappa == pytest.approx((0.9 - p_e) / (1 - p_e))
+    assert upos.statistic == "Cohen's kappa"
     assert cohen_kappa(list(zip(r1, r2))) == pytest.approx(upos.kappa)
     assert report.columns["head"].kappa is None and report.columns["head"].observed == 1.0
     assert report.columns["deprel"].observed == pytest.approx(0.9)
@@ -214,7 +290,7 @@ def _resegmented():
                         .replace("5\t.\t.\tPUNCT\t_\t_\t1", "4\t.\t.\tPUNCT\t_\t_\t1"))[0]
 
 
-def test_compute_agreement_three_annotators_uses_fleiss(fake_mapping):
+def test_compute_agreement_varying_annotators_uses_krippendorff(fake_mapping):
     base = _conllu(sent())
     t1 = _task(1, [base, base, _conllu(sent(c={(1, "upos"): "NOUN"}))])
     t2 = _task(2, [base, base])
@@ -223,12 +299,26 @@ def test_compute_agreement_three_annotators_uses_fleiss(fake_mapping):
     assert report.multi_annotated == 3 and report.compared == 2
     assert report.segmentation_differs == [(3, "s3")]
     upos = report.columns["upos"]
-    words = ["VERB", "NOUN", "NOUN", "PRON", "PUNCT"]
-    items = [[w, w, x] for w, x in zip(words, ["NOUN"] + words[1:])] + [[w, w] for w in words]
-    assert upos.kappa_kind == "fleiss" and upos.kappa == pytest.approx(fleiss_kappa(items))
     # by hand: P_i = 1/3 for word 1 of task 1, 1 for the other 9 items; P-bar = 9.3333 / 10
     assert upos.observed == pytest.approx((9 + 1 / 3) / 10)
-    # label totals over 25 ratings: VERB 4, NOUN 11, PRON 5, PUNCT 5 -> P_e = (16 + 121 + 25 + 25) / 625
-    p_e = (16 + 121 + 25 + 25) / 625
-    assert upos.kappa == pytest.approx(((9 + 1 / 3) / 10 - p_e) / (1 - p_e))
+    # 3 annotators on task 1, 2 on task 2: alpha. The only disagreeing item, VERB VERB NOUN, gives the
+    # coincidences o_VN = o_NV = 2/2; n = 25 ratings: D_o = 2/25. Label totals VERB 4, NOUN 11, PRON 5, PUNCT 5:
+    # D_e = (25^2 - (16 + 121 + 25 + 25)) / (25 * 24) = 438/600.
+    assert upos.kappa_kind == "krippendorff" and upos.statistic == "Krippendorff's alpha (nominal)"
+    assert upos.kappa == pytest.approx(1 - (2 / 25) / (438 / 600))
     assert len(report.top) == 1 and report.top[0].task_id == 1
+
+
+def test_compute_agreement_three_annotators_everywhere_uses_fleiss(fake_mapping):
+    base = _conllu(sent())
+    t1 = _task(1, [base, base, _conllu(sent(c={(1, "upos"): "NOUN"}))])
+    t2 = _task(2, [base, base, base])
+    report = compute_agreement([t1, t2], project_id=1, project_title="p", layers=("upos", "ner"))
+    upos = report.columns["upos"]
+    assert upos.kappa_kind == "fleiss" and upos.statistic == "Fleiss' kappa"
+    # by hand: P-bar = (9 + 1/3) / 10; label totals over 30 ratings: VERB 5, NOUN 13, PRON 6, PUNCT 6
+    p_bar, p_e = (9 + 1 / 3) / 10, (25 + 169 + 36 + 36) / 900
+    assert upos.observed == pytest.approx(p_bar)
+    assert upos.kappa == pytest.approx((p_bar - p_e) / (1 - p_e))
+    # NER: all agree, over two tags (O, B-PER): kappa 1 (over one tag only it would be undefined, None)
+    assert report.columns["ner"].kappa_kind == "fleiss" and report.columns["ner"].kappa == pytest.approx(1.0)

@@ -20,7 +20,8 @@ import pytest
 from mudawwana.annotate.agreement import agreement
 from mudawwana.annotate.policies import pseudonym
 from mudawwana.annotate.pull import ADDED_META, PullError, pull_corpus, state_path_for, strip_added_meta
-from mudawwana.annotate.push import list_tasks, push_corpus
+from mudawwana.annotate.projects import list_tasks
+from mudawwana.annotate.push import push_corpus
 from mudawwana.corpus.conllu_io import format_sentence, read_conllu, write_conllu
 from mudawwana.corpus.data_model import (META_AGREEMENT, META_ANNOTATORS, META_STATUS, Entity, Token, Word, assign_offsets)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -12,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from mudawwana.annotate.push import batch_sizes, existing_keys, layers_from_config, project_layers, push_corpus
-from mudawwana.annotate.client import get_project
-from mudawwana.annotate.config import build_config
+from mudawwana.annotate.push import batch_sizes, existing_keys, push_corpus
+from mudawwana.annotate.projects import find_project, get_project, layers_from_config, list_tasks, project_layers
+from mudawwana.annotate.config import LAYERS, build_config
+from mudawwana.annotate.server import free_port
 from mudawwana.corpus.conllu_io import read_conllu, write_conllu
 from mudawwana.corpus.errors import InputError
 from mudawwana.corpus.data_model import META_MODEL_VERSION
@@ -51,7 +53,6 @@ def task_keys(client, project_id):
 
 
 def _all_meta(client, project_id):
-    from mudawwana.annotate.push import list_tasks
     return list_tasks(client, project_id, include="id,meta")
 
 
@@ -140,15 +141,47 @@ def test_layers_are_derived_from_the_config_when_not_recorded():
     assert layers_from_config("<View></View>") is None
 
 
+def test_layers_are_read_from_the_controls_of_the_config():
+    combinations = [c for n in range(1, len(LAYERS) + 1) for c in itertools.combinations(LAYERS, n)]
+    for layers in combinations:
+        assert layers_from_config(build_config(layers)) == layers
+    # edited in the web UI where no control changes (a style): still the project's layers
+    restyled = build_config(("upos", "seg", "ner")).replace("font-size: 22px", "font-size: 30px")
+    assert restyled != build_config(("upos", "seg", "ner"))
+    assert layers_from_config(restyled) == ("upos", "seg", "ner")
+    # one control more than ours: a hand-made config, not something push can fill
+    extra = build_config(("ner",)).replace("</View>", '<Choices name="topic" toName="text">'
+                                           '<Choice value="sport"/></Choices></View>', 1)
+    assert layers_from_config(extra) is None
+    assert layers_from_config("not xml") is None
+
+
+def test_a_missing_corpus_fails_before_any_server_is_asked(tmp_path):
+    """No server listens at `dead`: had the command asked one, the error would say Label Studio is not running."""
+    from label_studio_sdk.client import LabelStudio
+    from typer.testing import CliRunner
+
+    from mudawwana.cli import app
+
+    missing, dead = tmp_path / "missing.conllu", f"http://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(app, ["push", str(missing), "--project", "missing-file", "--url", dead,
+                                      "--api-key", "0123456789abcdef" * 2])
+    errors = [line for line in result.output.splitlines() if "error:" in line]
+    assert result.exit_code == 1 and len(errors) == 1 and "missing.conllu" in errors[0], result.output
+    assert "not running" not in result.output and "Traceback" not in result.output
+    with pytest.raises(InputError, match="missing.conllu: no such file"):
+        push_corpus(LabelStudio(base_url=dead, api_key="0123456789abcdef" * 2), missing, "missing-file")
+
+
 @server_test
 def test_killed_push_rerun_leaves_one_task_per_sentence(ls_client, studio, project_title, tmp_path):
     n = 120
     path = tmp_path / "many.conllu"
     write_conllu(sample_sentences(n), path)
-    cmd = [sys.executable, "-m", "mudawwana", "push", str(path), "--project", project_title, "--batch-size", "2",
-           "--url", studio.url, "--api-key", studio.api_key]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The installed command, run outside the checkout, as users run it.
+    cmd = [str(Path(sys.executable).with_name("mudawwana")), "push", str(path), "--project", project_title,
+           "--batch-size", "2", "--url", studio.url, "--api-key", studio.api_key]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     count = 0
     try:
         deadline = time.time() + 120
@@ -171,7 +204,7 @@ def test_killed_push_rerun_leaves_one_task_per_sentence(ls_client, studio, proje
     assert 2 <= sum(killed_at.values()) < n and set(killed_at.values()) == {1}
     assert sum(killed_at.values()) % 2 == 0  # whole batches only
 
-    rerun = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     keys = task_keys(ls_client, project.id)
     assert len(keys) == n and set(keys.values()) == {1}
@@ -179,7 +212,6 @@ def test_killed_push_rerun_leaves_one_task_per_sentence(ls_client, studio, proje
 
 
 def _find(client, title):
-    from mudawwana.annotate.client import find_project
     return find_project(client, title)
 
 

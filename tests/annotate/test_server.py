@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import stat
+import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from mudawwana.annotate.client import ProjectNotFoundError, connect, find_project, get_project
-from mudawwana.annotate.server import (CREDENTIALS_FILE, LOG_FILE, StudioError, find_running, free_port,
-                             start_label_studio, stop_studio)
+from mudawwana.annotate.client import StudioError, StudioHTTPError, connect, get_json
+from mudawwana.annotate.datadir import CREDENTIALS_FILE, LOG_FILE
+from mudawwana.annotate.projects import ProjectNotFoundError, find_project, get_project
+from mudawwana.annotate.server import find_running, free_port, start_label_studio, stop_studio
 
 WRONG_KEY = "0123456789abcdef" * 2 + "deadbeef"  # the shape of a real token, so the server really checks it
 
@@ -54,6 +58,64 @@ def test_closed_port_says_not_running():
     with pytest.raises(StudioError) as e:
         connect(url, WRONG_KEY, timeout=5)
     assert str(e.value) == f"Label Studio is not running at {url}: start it with `mudawwana studio` or pass --url"
+
+
+@pytest.mark.slow
+@pytest.mark.labelstudio
+def test_not_running_names_the_data_dir_whose_server_holds_the_key(studio, monkeypatch, tmp_path):
+    """`mudawwana studio --data-dir X` picks a new port at each start, so the URL a user exported from it goes
+    stale; the hint must name X: a plain `mudawwana studio` would start a second server on the default dir."""
+    _own(studio)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # an empty default data dir: X is not the default
+    stale = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(StudioError) as e:
+        connect(stale, studio.api_key, timeout=5)
+    data_dir = shlex.quote(str(studio.data_dir))
+    message = str(e.value)
+    assert message.startswith(f"Label Studio is not running at {stale}, but ")
+    assert (f"one for --data-dir {data_dir} answers at {studio.url} "
+            f'(`eval "$(mudawwana studio --detach --data-dir {data_dir})"` sets LABEL_STUDIO_URL') in message
+    assert message.endswith("or pass --url/--api-key") and studio.api_key not in message
+
+
+@pytest.mark.slow
+@pytest.mark.labelstudio
+def test_no_key_names_the_data_dir_of_the_server_at_that_url(studio, monkeypatch, tmp_path):
+    _own(studio)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
+    with pytest.raises(StudioError) as e:
+        connect(studio.url)
+    command = f'eval "$(mudawwana studio --detach --data-dir {shlex.quote(str(studio.data_dir))})"'
+    assert str(e.value) == (f"no API key for Label Studio at {studio.url}: pass --api-key or set "
+                            f"LABEL_STUDIO_API_KEY (`{command}` sets it for this server)")
+
+
+@pytest.mark.slow
+@pytest.mark.labelstudio
+def test_refusals_and_lost_connections_are_studio_errors_that_say_what_to_do(studio, ls_client):
+    with pytest.raises(StudioHTTPError) as e:
+        get_json(ls_client, "api/projects/999999999/", {}, what="project 999999999")
+    assert e.value.status_code == 404
+    assert str(e.value).startswith(f"Label Studio at {studio.url} answered HTTP 404 to project 999999999")
+    assert str(e.value).endswith("it may have been deleted in the web UI")
+
+    from label_studio_sdk.client import LabelStudio
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(StudioError, match=rf"^lost the connection to Label Studio at {re.escape(dead)} during the "
+                                          r"project list \(ConnectError\): check that it is still running"):
+        find_project(LabelStudio(base_url=dead, api_key=WRONG_KEY), "any title")
+
+
+def test_server_loads_without_the_sdk_and_the_client_without_the_server():
+    """One way: server -> client -> datadir; and `mudawwana studio` does not pay the SDK's import."""
+    code = ("import sys\nimport mudawwana.annotate.client\n"
+            "server_by_client = 'mudawwana.annotate.server' in sys.modules\n"
+            "import mudawwana.annotate.server\n"
+            "print(server_by_client, any(m.startswith('label_studio_sdk') for m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["False", "False"], done.stderr
 
 
 @pytest.mark.slow
