@@ -21,7 +21,10 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   .venv/bin/pip install -q "torch==2.13.0" || .venv/bin/pip install -q torch
 fi
 step "installing mudawwana"
-.venv/bin/pip install -q --progress-bar off -e ".[test]"
+# A regular (not editable) install: what users get from a wheel, and the tests then import the installed
+# package exactly as users do. Developers who edit the code: `.venv/bin/pip install -e ".[test]"` instead
+# (setuptools then prints an informational note about the package-dir mapping; nothing is wrong).
+.venv/bin/pip install -q --progress-bar off ".[test]"
 
 # Label Studio lives in its own virtualenv: its pins (Django, pyarrow...) must not fight stanza/datasets.
 export MUDAWWANA_LS_VENV="${MUDAWWANA_LS_VENV:-$PWD/.ls-venv}"

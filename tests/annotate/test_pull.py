@@ -177,7 +177,7 @@ def test_corrections_come_back_exactly_and_validate(ls_client, project_title, tm
     write_conllu([expected] + gold[1:], expected_file)
     assert without_added_meta(out.read_text(encoding="utf-8")) == expected_file.read_text(encoding="utf-8")
 
-    run = subprocess.run([str(REPO / ".venv/bin/udvalidate"), "--lang", "ar", "--level", "2", str(out)],
+    run = subprocess.run([str(Path(sys.executable).with_name("udvalidate")), "--lang", "ar", "--level", "2", str(out)],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
@@ -345,7 +345,7 @@ def test_agreement_two_annotators_by_hand(ls_client, studio, project_title, tmp_
 
     cli = subprocess.run([sys.executable, "-m", "mudawwana", "agreement", "--project", project_title, "--json",
                           "--url", studio.url, "--api-key", studio.api_key],
-                         cwd=REPO, capture_output=True, text=True, timeout=300)
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert cli.returncode == 0, cli.stderr[-2000:]
     data = json.loads(cli.stdout)
     assert data["columns"]["upos"]["kappa"] == pytest.approx(upos.kappa)
@@ -379,10 +379,10 @@ def test_unmappable_annotation_is_reported_and_strict_fails(ls_client, studio, p
 
     cmd = [sys.executable, "-m", "mudawwana", "pull", "--project", project_title, "-o", str(strict_out),
            "--strict", "--url", studio.url, "--api-key", studio.api_key]
-    run = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1 and "error:" in run.stderr and "Traceback" not in run.stderr
     assert not strict_out.exists()
-    run = subprocess.run(cmd[:-5] + cmd[-4:], cwd=REPO, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(cmd[:-5] + cmd[-4:], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "unmappable" in run.stderr and strict_out.exists()
 

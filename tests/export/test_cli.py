@@ -37,7 +37,7 @@ def test_push_offline_fails_clearly_keeps_export_and_never_shows_the_token(sampl
            "HF_DATASETS_CACHE": str(tmp_path / "cache"), "HF_HOME": str(tmp_path / "hf-home")}
     done = subprocess.run([sys.executable, "-m", "mudawwana", "-v", "export", str(sample_file), "-o", str(out),
                            "--name", "pud", "--push-to-hub", "someone/arabic-corpus"],
-                          capture_output=True, text=True, env=env, timeout=300)
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     output = done.stdout + done.stderr
     flat = " ".join(output.split())  # rich wraps long lines at the console width
     assert done.returncode != 0
@@ -62,7 +62,7 @@ def test_push_without_token_says_how_to_set_it(sample_file, tmp_path):
     env.update(HF_HOME=str(tmp_path / "hf-home"), HF_ENDPOINT="http://127.0.0.1:9")
     done = subprocess.run([sys.executable, "-m", "mudawwana", "export", str(sample_file), "-o",
                            str(tmp_path / "out"), "--push-to-hub", "someone/x"],
-                          capture_output=True, text=True, env=env, timeout=300)
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert done.returncode != 0
     assert "set HF_TOKEN" in " ".join(done.stderr.split())
     assert (tmp_path / "out" / "dataset_dict.json").is_file()
