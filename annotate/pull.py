@@ -44,6 +44,8 @@ from mudawwana.corpus.conllu_io import ConlluError, format_sentence, read_conllu
 from mudawwana.corpus.data_model import META_AGREEMENT, META_ANNOTATORS, META_STATUS, Sentence
 from mudawwana.corpus.errors import InputError, MudawwanaError
 from mudawwana.corpus.files import atomic_writer, write_json_atomic
+from mudawwana.corpus.ud_validator import refusal, validate_sentence
+from mudawwana.corpus.ud_values import make_valid
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ Progress = Callable[[int, "int | None"], None]
 STATE_SUFFIX = ".pull-state.json"
 STATE_FORMAT = 1
 ADDED_META = (META_STATUS, META_ANNOTATORS, META_AGREEMENT)
+TYPED_COLUMNS = ("form", "lemma")  # the columns annotators type into, rather than choose from a list
 
 
 class PullError(MudawwanaError):
@@ -129,6 +132,13 @@ def map_annotation(task: TaskRecord, annotation: Annotation, layers: Sequence[st
     if problems:
         reason = "; ".join(_problem_text(p) for p in problems)
         return None, MappingFailure(task.id, task.sent_id, annotation.id, who, reason)
+    # What annotators type (lemmas, the forms of re-segmented words) gets the rules model output gets (NFC, no
+    # stray spaces); a sentence the UD validator still rejects is left out and reported like an unmappable one,
+    # so the pulled file never fails `udvalidate --lang ar --level 2` and no one else's work is held back.
+    make_valid(sentence, TYPED_COLUMNS)
+    invalid = validate_sentence(sentence)
+    if invalid:
+        return None, MappingFailure(task.id, task.sent_id, annotation.id, who, refusal(task.sent_id, invalid))
     return sentence, None
 
 

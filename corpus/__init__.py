@@ -3,7 +3,10 @@
 The public API, the way `conllu` names its own: the data model (`Document` -> `Sentence` -> `Token` ->
 `Word`), CoNLL-U I/O (`read_conllu` streams, `parse_conllu`, `format_sentence`, `write_conllu`),
 normalization (`normalize`, `NormalizationOptions`), input readers (`read_documents`, `ReaderOptions`),
-tagging (`tag_files`, `load_pipeline`), training (`train`) and the bundled sample (`SAMPLE_CONLLU`).
+tagging (`tag_files`, `load_pipeline`; `write_stanza_resources` serves a model set the way stanza's
+download code expects), UD validity (`make_valid` makes a model's values valid, `UDValidator`
+checks sentences as `udvalidate --lang ar --level 2` does), training (`train`) and the bundled sample
+(`SAMPLE_CONLLU`).
 Names load on first use, so importing the package stays cheap.
 """
 
@@ -17,8 +20,14 @@ _EXPORTS = {
     "normalize": "normalize", "NormalizationOptions": "normalize", "NormalizedText": "normalize",
     "read_documents": "readers", "ReaderOptions": "readers",
     "tag_files": "tag_job", "TagReport": "tag_job",
+    "make_valid": "ud_values",
+    "UDValidator": "ud_validator", "UDProblem": "ud_validator", "InvalidConlluError": "ud_validator",
+    "validate_sentence": "ud_validator", "validate_conllu_text": "ud_validator",
     "load_pipeline": "stanza_models", "ModelInfo": "stanza_models",
+    "write_stanza_resources": "stanza_resources",
     "train": "train",
+    "to_multiword_tokens": "clitics", "to_glued_tokens": "clitics", "convert_clitics": "clitics",
+    "CliticsReport": "clitics",
     "SAMPLE_CONLLU": "sample",
     "MudawwanaError": "errors", "InputError": "errors", "ModelNotFoundError": "errors",
 }

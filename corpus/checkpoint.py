@@ -4,7 +4,8 @@ Sentences are appended to `<output>.partial`; after every batch we fsync it and 
 `<output>.partial.json`, how many input documents are done and the byte size of the partial file at that
 point. A rerun with the same job fingerprint truncates the partial file to that size (dropping a batch that
 was half written when the process died), skips the documents already done, and appends. When the run ends,
-the partial file is renamed over the output in one step.
+the partial file is renamed over the output in one step (or, when nothing was written, removed: an empty file
+never replaces the output).
 """
 
 from __future__ import annotations
@@ -76,11 +77,29 @@ class Checkpoint:
                  "sentences": self.sentences, "bytes": self._file.tell()}
         write_json_atomic(self.state, state, indent=None)
 
+    def written_sent_ids(self) -> set[str]:
+        """The sent_ids already in the partial file (a resumed run must not write one of them again)."""
+        assert self._file is not None
+        ids: set[str] = set()
+        self._file.seek(0)
+        for line in iter(self._file.readline, ""):  # readline, not iteration: tell() must keep working
+            if line.startswith("# sent_id ="):
+                ids.add(line[len("# sent_id ="):].strip())
+        self._file.seek(0, os.SEEK_END)
+        return ids
+
     def finish(self) -> None:
         """Replace the output with the completed partial file and forget the checkpoint."""
         assert self._file is not None
         self._file.close()
         os.replace(self.partial, self.output)
+        self.state.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        """Stop with nothing to show: remove the partial file and the state, leave the output as it was."""
+        assert self._file is not None
+        self._file.close()
+        self.partial.unlink(missing_ok=True)
         self.state.unlink(missing_ok=True)
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Callable
 
+from .clitics import MWT, convert_sentences
 from .conllu_io import read_conllu, write_conllu
 from .errors import ModelNotFoundError
 from .sample import SAMPLE_CONLLU as SAMPLE
@@ -16,6 +17,10 @@ DEMO_PROJECT = "mudawwana demo"
 TRAIN, DEV, TEST = slice(0, 800), slice(800, 900), slice(900, 1000)
 DEMO_MODEL_SIZE = "small"
 DEMO_MODEL_NAME = "ar-pud-demo"
+# The demo model learns the sample with its clitics as multi-word tokens (corpus/clitics.py), the way
+# stanza's official models write them (و+يجعل+ه as one token), so it trains and runs an MWT expander and the
+# demo's annotators see what real users see. A model trained earlier from glued tokens is outdated.
+DEMO_MODEL_CLITICS = MWT
 
 
 def write_demo_text(path: Path, documents: int) -> Path:
@@ -46,21 +51,29 @@ def find_model(model_dir: Path | None, models_root: Path) -> tuple[Path | None, 
         pass
     trained = models_root / DEMO_MODEL_NAME
     manifest = trained / "manifest.json"
-    if manifest.exists() and json.loads(manifest.read_text(encoding="utf-8")).get("size") == DEMO_MODEL_SIZE:
+    if manifest.exists() and is_current_demo_model(json.loads(manifest.read_text(encoding="utf-8"))):
         return trained, f"no official stanza model here (offline): using the model trained earlier in {trained}"
     return None
 
 
+def is_current_demo_model(manifest: dict) -> bool:
+    """Whether a demo model trained earlier is what train_demo_model trains now: its size, and an MWT expander
+    (the sample converted to multi-word tokens), not a model of glued tokens."""
+    return manifest.get("size") == DEMO_MODEL_SIZE and "mwt" in manifest.get("processors", [])
+
+
 def train_demo_model(models_root: Path, progress: Callable[[str, int, int], None] | None = None) -> tuple[Path, str]:
-    """Train a small model from the bundled sample (sentences 1-800, dev 801-900) into models_root."""
+    """Train a small model from the bundled sample (sentences 1-800, dev 801-900), its clitics converted to
+    multi-word tokens (DEMO_MODEL_CLITICS), into models_root."""
     from .train import train
 
     trained = models_root / DEMO_MODEL_NAME
     data = models_root / "data"
-    sentences = list(read_conllu(SAMPLE))
+    sentences = list(convert_sentences(read_conllu(SAMPLE), DEMO_MODEL_CLITICS))
     write_conllu(sentences[TRAIN], data / "train.conllu")
     write_conllu(sentences[DEV], data / "dev.conllu")
     train(data / "train.conllu", trained, dev=data / "dev.conllu", size=DEMO_MODEL_SIZE, name=DEMO_MODEL_NAME,
           progress=progress, threads=1)  # one torch thread: two are several times slower on a busy 2-core machine
-    return trained, (f"trained a {DEMO_MODEL_SIZE} model from the bundled UD Arabic-PUD sample into {trained}; "
-                     "its pre-annotations are rough (with network, stanza's official models are used)")
+    return trained, (f"trained a {DEMO_MODEL_SIZE} model from the bundled UD Arabic-PUD sample (clitics as "
+                     f"multi-word tokens, as stanza's official models write them) into {trained}; its "
+                     "pre-annotations are rough (with network, stanza's official models are used)")

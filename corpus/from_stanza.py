@@ -11,11 +11,17 @@ FORMs concatenate to `# text`):
 - a single-word token whose normalized form differs carries `Norm=<form>` in MISC;
 - the words inside a multi-word token carry stanza's (normalized) forms, e.g. ب + أن + ه.
 A stray invisible character the normalizer deleted and that sits between two spaces belongs to no token;
-it is written as a space in `# text` (same length, so offsets still hold).
+it is written as a space in `# text` (same length, so offsets still hold), as is a line break (CR) between
+tokens, which would end the comment line.
+
+Every value taken from the model (lemmas, tags, features, relations, the forms of the words inside a
+multi-word token, `Norm=`, `# text_norm`) goes through corpus/ud_values.py before it is written, so that the
+UD validator accepts it: the rules, and what replaces a value that cannot be kept, are listed there.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Iterable, Iterator, Sequence
 
 from .stanza_models import tag_pretokenized
@@ -23,6 +29,9 @@ from .data_model import (META_MODEL_VERSION, META_TEXT_NORM, Document, Entity, S
                     set_misc)
 from .normalize import NormalizationOptions, NormalizedText, normalize
 from .readers import RawDocument, TokenizedDocument
+from .ud_values import TAGGED_COLUMNS, make_valid, misc_value
+
+log = logging.getLogger(__name__)
 
 
 def paragraph_sentences(doc_id: str, para_index: int, norm: NormalizedText, stanza_doc,
@@ -30,21 +39,23 @@ def paragraph_sentences(doc_id: str, para_index: int, norm: NormalizedText, stan
     """Convert one tagged paragraph into Sentences with ids `<doc>-p<k>-s<n>`."""
     sentences = []
     for n, st_sent in enumerate(stanza_doc.sentences, 1):
-        sentence = _convert_sentence(norm, st_sent)
+        sent_id = f"{doc_id}-p{para_index}-s{n}"
+        sentence = _convert_sentence(norm, st_sent, sent_id)
         sentence.doc_id = doc_id
         comments = []
         if para_index == 1 and n == 1:
             comments.append(f"newdoc id = {doc_id}")
         if n == 1:
             comments.append(f"newpar id = {doc_id}-p{para_index}")
-        comments.append(f"sent_id = {doc_id}-p{para_index}-s{n}")
+        comments.append(f"sent_id = {sent_id}")
         sentence.comments = comments + sentence.comments
         sentence.set_meta(META_MODEL_VERSION, model_version)
+        make_valid(sentence)
         sentences.append(sentence)
     return sentences
 
 
-def _convert_sentence(norm: NormalizedText, st_sent) -> Sentence:
+def _convert_sentence(norm: NormalizedText, st_sent, sent_id: str) -> Sentence:
     groups = _surface_groups(norm, st_sent.tokens)
     sent_start, sent_end = groups[0][1], groups[-1][2]
     original = norm.original
@@ -59,7 +70,12 @@ def _convert_sentence(norm: NormalizedText, st_sent) -> Sentence:
         if len(words) == 1:
             words[0].form = surface
             if st_tokens[0].text != surface:
-                words[0].misc = set_misc(words[0].misc, "Norm", st_tokens[0].text)
+                value = misc_value(st_tokens[0].text)
+                if value is None:
+                    log.warning("sentence %s: token %d (%s): Norm=%r cannot be written in MISC; left out",
+                                sent_id, i + 1, surface, st_tokens[0].text)
+                else:
+                    words[0].misc = set_misc(words[0].misc, "Norm", value)
         if i + 1 < len(groups) and groups[i + 1][1] == end:
             token.misc = set_misc(token.misc, "SpaceAfter", "No")
         tokens.append(token)
@@ -92,23 +108,21 @@ def _surface_groups(norm: NormalizedText, st_tokens) -> list[tuple[list, int, in
 
 
 def _convert_word(w) -> Word:
-    deprel = w.deprel or "_"
-    if w.head == 0 and deprel != "_":
-        # UD: the word attached to the root is labelled `root`. Stanza's parser decodes one root but a weak
-        # model can label it otherwise, which Label Studio's ROOT relation could not carry back.
-        deprel = "root"
+    """Stanza's values as they are; `make_valid` (corpus/ud_values.py) then makes them UD-valid, e.g. `root` on
+    the word attached to 0, which a weak parser may label otherwise."""
     return Word(id=w.id, form=w.text, lemma=w.lemma or "_", upos=w.upos or "_", xpos=w.xpos or "_",
-                feats=w.feats or "_", head=w.head, deprel=deprel)
+                feats=w.feats or "_", head=w.head, deprel=w.deprel or "_")
 
 
 def _validator_safe_text(text: str, spans: list[tuple[int, int]]) -> str:
-    """Replace characters that are in no token and are not whitespace by spaces (length kept)."""
+    """Replace characters that are in no token and are not whitespace, and line breaks between tokens, by
+    spaces (length kept)."""
     covered = bytearray(len(text))
     for s, e in spans:
         covered[s:e] = b"\x01" * (e - s)
     chars = list(text)
     for i, ch in enumerate(chars):
-        if not covered[i] and not ch.isspace():
+        if not covered[i] and (not ch.isspace() or ch in "\r\n"):
             chars[i] = " "
     return "".join(chars)
 
@@ -153,6 +167,7 @@ def tag_tokenized_documents(pipeline, documents: Sequence[TokenizedDocument],
                 word.lemma, word.upos, word.xpos, word.feats = new.lemma, new.upos, new.xpos, new.feats
                 word.head, word.deprel = new.head, new.deprel
             sentence.set_meta(META_MODEL_VERSION, model_version)
+            make_valid(sentence, TAGGED_COLUMNS)
     for doc in documents:
         yield Document(doc.doc_id, "\n".join(s.text for s in doc.sentences), doc.sentences)
 

@@ -9,7 +9,10 @@ then alef folding:
 
   nfc        always   Unicode NFC, done per cluster (a starter and its combining marks) so that
                       the mapping stays exact; after the deleting/splitting steps, so their output
-                      is NFC too (e.g. alef + tatweel + hamza-above becomes one أ).
+                      is NFC too (e.g. alef + tatweel + hamza-above becomes one أ). Text read by
+                      corpus/readers.py is already NFC (the original itself is put in NFC, see
+                      docs/unicode.md); this step still matters after the other steps, and for
+                      text handed to `normalize` directly.
   tatweel    on       delete the kashida ـ (pure typography, unknown to the tagger's training data).
   tashkeel   OFF      delete harakat, tanwin, shadda, sukun and superscript alef. PADT (what the
                       stanza Arabic models learned from) is undiacritized, so diacritized input tags

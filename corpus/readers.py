@@ -8,6 +8,13 @@ How documents and paragraphs are delimited:
   it, newlines inside separate paragraphs; the id field (default `id`) names it, else `<stem>-<n>`.
 - `.conllu`: already tokenized sentences, grouped by `# newdoc id`.
 
+Text is put in Unicode NFC as it is read, in every format (canonically equivalent: the same text to every
+reader, and what the UD validator requires), so every offset, `# text` and every FORM downstream point into
+the NFC text. Nothing else is changed here: tatweel, diacritics and bidi marks reach the normalizer
+(corpus/normalize.py), whose options decide what the tagger sees. A CoNLL-U input is put in NFC in every
+column and comment; a file already in NFC (any UD release) is read unchanged, so `--keep` writes it back
+byte for byte, and one that is not comes back in NFC, which is the only change `--keep` makes.
+
 Bad input never stops the run: a record that cannot be used is reported as a `Skip` (file, line, reason)
 and the rest is processed.
 """
@@ -17,13 +24,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 from .conllu_io import ConlluError, read_conllu
 from .errors import InputError
-from .data_model import Sentence
+from .data_model import EmptyNode, Sentence, assign_offsets
 
 MAX_PARAGRAPH_CHARS = 20_000
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
@@ -151,6 +159,7 @@ def _read_txt(path: Path, options: ReaderOptions, on_skip: OnSkip) -> Iterator[R
                 yield RawDocument(f"{path.stem}-d{n_docs}", paragraphs, str(path))
                 paragraphs = []
             continue
+        line = nfc(line)
         if check.keep(line, lineno):
             paragraphs.append(Paragraph(line, lineno))
     if paragraphs:
@@ -174,13 +183,14 @@ def _record_document(record: object, n: int, path: Path, line: int, options: Rea
         return None
     raw_id = record.get(options.id_field)
     doc_id = str(raw_id) if raw_id not in (None, "") else f"{path.stem}-{n}"
-    paragraphs = [Paragraph(p, line) for p in text.splitlines() if p.strip()]
+    paragraphs = [Paragraph(p, line) for p in nfc(text).splitlines() if p.strip()]
     paragraphs = [p for p in paragraphs if check.keep(p.text, line)]
     return RawDocument(doc_id, paragraphs, str(path)) if paragraphs else None
 
 
 def _read_jsonl(path: Path, options: ReaderOptions, on_skip: OnSkip) -> Iterator[RawDocument]:
     check = _Check(options, on_skip, str(path))
+    yielded = 0
     for n, (lineno, line) in enumerate(_decoded_lines(path, on_skip), 1):
         if not line.strip():
             continue
@@ -191,13 +201,16 @@ def _read_jsonl(path: Path, options: ReaderOptions, on_skip: OnSkip) -> Iterator
             continue
         doc = _record_document(record, n, path, lineno, options, check)
         if doc:
+            yielded += 1
             yield doc
+    if not yielded:
+        on_skip(Skip(str(path), None, "no usable text in this file"))
 
 
 def _read_conllu(path: Path, options: ReaderOptions, on_skip: OnSkip) -> Iterator[TokenizedDocument]:
     current: TokenizedDocument | None = None
     try:
-        for sentence in read_conllu(path):
+        for sentence in map(nfc_sentence, read_conllu(path)):
             doc_id = sentence.doc_id or path.stem
             if current is None or current.doc_id != doc_id:
                 if current:
@@ -207,8 +220,45 @@ def _read_conllu(path: Path, options: ReaderOptions, on_skip: OnSkip) -> Iterato
     except ConlluError as e:
         # A malformed CoNLL-U file can't be resynchronised safely: keep what was read, report the rest.
         on_skip(Skip(str(path), None, f"stopped reading: {e}"))
+        if current:
+            yield current
+        return
     if current:
         yield current
+    else:
+        on_skip(Skip(str(path), None, "no sentences in this file"))
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC; the check alone for text already in NFC (nearly all of it)."""
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def nfc_sentence(sentence: Sentence) -> Sentence:
+    """The sentence with every comment and column in NFC, in place (offsets recomputed when anything changed).
+
+    A sentence already in NFC is returned untouched, so a UD file reads and writes back byte for byte.
+    """
+    changed = False
+
+    def fix(value: str) -> str:
+        nonlocal changed
+        if unicodedata.is_normalized("NFC", value):
+            return value
+        changed = True
+        return unicodedata.normalize("NFC", value)
+
+    sentence.comments = [fix(c) for c in sentence.comments]
+    sentence.doc_id = fix(sentence.doc_id) if sentence.doc_id else sentence.doc_id
+    for token in sentence.tokens:
+        token.form, token.mwt_misc, token.mwt_feats = fix(token.form), fix(token.mwt_misc), fix(token.mwt_feats)
+        for w in token.words:
+            w.form, w.lemma, w.upos, w.xpos, w.feats = fix(w.form), fix(w.lemma), fix(w.upos), fix(w.xpos), fix(w.feats)
+            w.deprel, w.deps, w.misc = fix(w.deprel), fix(w.deps), fix(w.misc)
+    sentence.empty_nodes = [EmptyNode(n.after, [fix(c) for c in n.columns]) for n in sentence.empty_nodes]
+    if changed:
+        assign_offsets(sentence)
+    return sentence
 
 
 def _read_hf(path: Path, options: ReaderOptions, on_skip: OnSkip) -> Iterator[RawDocument]:
@@ -230,6 +280,7 @@ def _read_hf(path: Path, options: ReaderOptions, on_skip: OnSkip) -> Iterator[Ra
     else:
         parts = [("", loaded)]
     check = _Check(options, on_skip, str(path))
+    yielded = 0
     for split, dataset in parts:
         if options.text_field not in dataset.column_names:
             raise InputError(f"{path}: no column {options.text_field!r} (columns: "
@@ -239,7 +290,10 @@ def _read_hf(path: Path, options: ReaderOptions, on_skip: OnSkip) -> Iterator[Ra
             if doc:
                 if split and options.id_field not in record:
                     doc.doc_id = f"{path.name}-{split}-{n}"
+                yielded += 1
                 yield doc
+    if not yielded:
+        on_skip(Skip(str(path), None, "no usable text in this dataset"))
 
 
 def count_documents(paths: list[str | os.PathLike], options: ReaderOptions | None = None) -> int | None:

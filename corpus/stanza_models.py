@@ -7,7 +7,9 @@ multi-word tokens), `pos.pt`, `lemma.pt`, `depparse.pt`, optionally `ner.pt` and
 silently add the official Arabic mwt model), `allow_unknown_language=True`, every model given by path.
 
 With no directory, stanza's official Arabic package (UD Arabic-PADT) from stanza's resources dir
-(`$STANZA_RESOURCES_DIR`, else e.g. ~/.cache/stanza/1.15.0/resources) is used, downloaded on first use.
+(`$STANZA_RESOURCES_DIR`, else e.g. ~/.cache/stanza/1.15.0/resources) is used, downloaded on first use by
+stanza's own download code from `$STANZA_RESOURCES_URL` (else stanza's servers): a mirror serving a model set
+that corpus/stanza_resources.py wrote works the same way (see `_load_official`).
 According to stanza's own package table (stanza/resources/default_packages.py:
 `default_ners["ar"] = "aqmar_charlm"`) the default Arabic package DOES include NER (AQMAR: PER, LOC, ORG,
 MISC); `ModelInfo.has_ner` says what was really loaded.
@@ -28,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,32 +152,96 @@ def _read_manifest(model_dir: Path) -> dict:
 
 # --- stanza's official package -------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class StanzaSettings:
+    """Where stanza's official models come from and go to, read from the environment when asked."""
+
+    resources_dir: Path  # $STANZA_RESOURCES_DIR, else stanza's default (~/.cache/stanza/VERSION/resources)
+    resources_url: str  # $STANZA_RESOURCES_URL, else stanza's (raw.githubusercontent.com/stanfordnlp/...)
+    resources_version: str  # $STANZA_RESOURCES_VERSION, else the installed stanza's
+
+
+def stanza_settings() -> StanzaSettings:
+    """stanza reads these variables once, when stanza.resources.common is first imported (its DEFAULT_*
+    constants and download()'s default arguments); reading them here at call time means a variable set after
+    stanza was imported (a test, a notebook) still counts. docs/stanza.md, "stanza's download path, offline"."""
+    from stanza.resources import common
+    return StanzaSettings(
+        resources_dir=Path(os.environ.get("STANZA_RESOURCES_DIR") or common.DEFAULT_MODEL_DIR),
+        resources_url=os.environ.get("STANZA_RESOURCES_URL") or common.DEFAULT_RESOURCES_URL,
+        resources_version=os.environ.get("STANZA_RESOURCES_VERSION") or common.DEFAULT_RESOURCES_VERSION)
+
+
 def _load_official(lang: str, processors: str | None, pretokenized: bool, options: dict):
+    """Stanza's own download code, then an offline load: the same steps for stanza's servers and a mirror.
+
+    1. resources.json: fetched from `{resources_url}/resources_{version}.json` only when the resources dir has
+       none that knows `lang` (so a set downloaded once loads offline ever after);
+    2. `stanza.download(lang, processors=...)`: each model and its dependencies (pretrain, charlm) as
+       `{processor}/{package}.pt` from the JSON's `url`, md5-checked. A file already there with the right md5
+       is not fetched again, so this needs no network once everything is in place, and a file refused for its
+       md5 (left on disk by stanza) is fetched again on the next run;
+    3. `stanza.Pipeline(..., download_method=None)`: load, nothing fetched.
+    Failures in 1-2 (offline, HTTP errors, a refused md5) become one ModelNotFoundError line.
+    """
     import stanza
-    from stanza.resources.common import DEFAULT_MODEL_DIR
-    # read at call time: DEFAULT_MODEL_DIR was fixed when stanza was first imported
-    resources_dir = Path(os.environ.get("STANZA_RESOURCES_DIR") or DEFAULT_MODEL_DIR)
-    wanted_str = processors or _official_processors(resources_dir, lang, pretokenized)
+    from stanza.resources.common import download_resources_json, logging_level_context
 
-    def build():
-        return stanza.Pipeline(lang, dir=str(resources_dir), processors=wanted_str, download_method=None,
-                               **options)
-
+    settings = stanza_settings()
+    resources_dir = settings.resources_dir
+    url = options.pop("resources_url", None) or settings.resources_url
+    version = options.pop("resources_version", None) or settings.resources_version
+    level = options.get("logging_level")
     try:
-        nlp = build()
-    except (FileNotFoundError, ValueError) as first:  # resources.json or a model file not downloaded yet
-        log.info("official %s models not found in %s (%s); downloading", lang, resources_dir, first)
-        try:
-            stanza.download(lang, model_dir=str(resources_dir), processors=wanted_str, logging_level="WARN")
-        except Exception as e:  # offline: requests' ConnectionError and friends; never a traceback for users
-            raise ModelNotFoundError(
-                f"no stanza model for '{lang}' in {resources_dir} and downloading it failed "
-                f"({type(e).__name__}); {HOW_TO_GET_ONE}") from None
-        if not processors:  # now resources.json is there: it says whether the package has ner
-            wanted_str = _official_processors(resources_dir, lang, pretokenized)
-        nlp = build()
+        if not _knows_lang(resources_dir, lang):
+            log.info("fetching stanza's resources.json for %s from %s into %s", lang, url, resources_dir)
+            with logging_level_context(level, None):
+                download_resources_json(str(resources_dir), resources_url=url, resources_version=version)
+        wanted_str = processors or _official_processors(resources_dir, lang, pretokenized)
+        stanza.download(lang, model_dir=str(resources_dir), processors=wanted_str, resources_url=url,
+                        resources_version=version, download_json=False, logging_level=level)
+    except Exception as e:  # offline: requests' ConnectionError and friends; never a traceback for users
+        raise ModelNotFoundError(
+            f"no stanza model for '{lang}' in {resources_dir} and downloading it from {url} failed "
+            f"({_download_failure(e)}); {HOW_TO_GET_ONE}") from None
+    try:
+        nlp = stanza.Pipeline(lang, dir=str(resources_dir), processors=wanted_str, download_method=None,
+                              **options)
+    except (FileNotFoundError, ValueError) as e:  # downloaded, yet not loadable: a broken or partial set
+        raise ModelNotFoundError(
+            f"stanza's '{lang}' models in {resources_dir} (from {url}) could not be loaded "
+            f"({type(e).__name__}: {_one_line(e)}); delete {resources_dir / lang} to download them again, "
+            f"or {HOW_TO_GET_ONE.split(', or ', 1)[-1]}") from None
     return nlp, _info(nlp, f"stanza-{lang}", f"stanza-{lang}@{_official_hash(nlp, resources_dir, lang)}",
                       resources_dir)
+
+
+def _knows_lang(resources_dir: Path, lang: str) -> bool:
+    try:
+        resources = json.loads((resources_dir / "resources.json").read_text(encoding="utf-8"))
+        return isinstance(resources.get(lang), dict)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+_MD5_REFUSED = re.compile(r"^md5 for (?P<path>.+) is [0-9a-f]{32}, expected [0-9a-f]{32}$")
+
+
+def _download_failure(e: Exception) -> str:
+    """Why a download failed, in a few words for the one error line."""
+    import requests
+    name = type(e).__name__
+    if isinstance(e, (requests.ConnectionError, requests.Timeout)) or "connect" in name.lower():
+        return f"{name}: the server cannot be reached; offline?"
+    message = _one_line(e)
+    if isinstance(e, ValueError) and _MD5_REFUSED.match(message):
+        return (f"stanza's md5 check refused a file: {message}; the server sent a damaged or changed file, "
+                "rerun to fetch it again")
+    return f"{name}: {message}" if message else name
+
+
+def _one_line(e: Exception) -> str:
+    return " ".join(str(e).split())
 
 
 def _official_processors(resources_dir: Path, lang: str, pretokenized: bool) -> str:

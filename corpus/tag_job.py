@@ -1,10 +1,18 @@
-"""The tag job: input files -> normalized -> stanza -> one CoNLL-U file, resumable, in batches."""
+"""The tag job: input files -> normalized -> stanza -> one CoNLL-U file, resumable, in batches.
+
+Nothing is written that the UD validator rejects: every sentence, after corpus/ud_values.py made the model's
+values valid, is checked with `udvalidate --lang ar --level 2`'s code (corpus/ud_validator.py) before its batch
+is appended, and a sentence that still fails stops the job (InvalidConlluError naming the sentence, the
+validator's rule and its message; the previous output is not replaced). A job that tagged nothing (every
+record skipped) does not replace the output either: `TagReport.written` says whether it was.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -13,8 +21,10 @@ from .checkpoint import Checkpoint
 from .errors import InputError
 from .data_model import Document
 from .normalize import NormalizationOptions
-from .readers import ReaderOptions, Skip, TokenizedDocument, count_documents, read_documents
+from .readers import (InputDocument, RawDocument, ReaderOptions, Skip, TokenizedDocument, count_documents,
+                      read_documents)
 from .from_stanza import batches, tag_raw_documents, tag_tokenized_documents
+from .ud_validator import InvalidConlluError, UDValidator, refusal
 
 # Characters of raw text per stanza bulk call: big enough to keep stanza's batches full, small enough
 # that a checkpoint is never far behind.
@@ -31,6 +41,12 @@ class TagReport:
     resumed_documents: int = 0
     skipped: list[Skip] = field(default_factory=list)
     model_version: str = ""
+    written: bool = False  # False when nothing was tagged: the output was then left as it was
+
+    @property
+    def all_skipped(self) -> bool:
+        """Nothing tagged, and records were skipped: the input had nothing usable (the CLI exits 1)."""
+        return self.sentences == 0 and bool(self.skipped)
 
 
 Progress = Callable[[int, int | None], None]  # (documents done, total or None)
@@ -77,6 +93,8 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
     fingerprint = _fingerprint(inputs, report.model_version, normalization, reader_options, keep)
     checkpoint = Checkpoint.open(output, fingerprint)
     report.resumed_documents = checkpoint.done_documents
+    # One validator for the whole output file, as `udvalidate` reads it: it knows the sent_ids written so far.
+    validator = UDValidator(str(output), known_sent_ids=checkpoint.written_sent_ids())
     total = count_documents(inputs, reader_options)
     done = 0
     try:
@@ -87,20 +105,56 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
                 continue
             todo = batch[max(0, checkpoint.done_documents - done):]
             sentences = []
-            for document in _tag_batch(todo, pipeline, keep, normalization, report.model_version,
-                                       tokenized_pipeline):
+            for source, document in zip(todo, _tag_batch(todo, pipeline, keep, normalization,
+                                                         report.model_version, tokenized_pipeline)):
+                for sentence in document.sentences:
+                    _require_valid(validator, sentence, source, Path(output))
                 sentences.extend(document.sentences)
             report.tokens += sum(len(s.tokens) for s in sentences)
             report.words += sum(len(s.words) for s in sentences)
             checkpoint.write(sentences, len(todo))
             done += len(batch)
             _progress(progress, done, total)
-        checkpoint.finish()
+        if checkpoint.sentences:
+            checkpoint.finish()
+            report.written = True
+        else:
+            checkpoint.discard()  # nothing tagged: an empty file must not replace the output or look like one
     finally:
         checkpoint.close()
     report.documents = done
     report.sentences = checkpoint.sentences
     return report
+
+
+_PARAGRAPH = re.compile(r"-p(\d+)-s\d+$")
+
+
+def _require_valid(validator: UDValidator, sentence, source: InputDocument, output: Path) -> None:
+    """Raise InvalidConlluError, saying where the sentence came from and what to do, unless it is valid."""
+    problems = validator.check(sentence)
+    if not problems:
+        return
+    kept = f"{output} was not written"
+    if problems[0].testid == "non-unique-sent-id":
+        fix = (f"two inputs give the same document id {sentence.doc_id!r} (ids come from file names or the id "
+               f"field): rename one or tag them separately; {kept}")
+    elif isinstance(source, TokenizedDocument):
+        fix = f"fix that sentence in {source.source} and rerun; {kept}"
+    else:
+        where = _paragraph_line(source, sentence.sent_id)
+        fix = (f"this is a mudawwana bug (the model's output for {where} could not be made valid), please "
+               f"report it with that text; remove the text from the input to tag the rest; {kept}")
+    raise InvalidConlluError(refusal(sentence.sent_id, problems, fix), sentence.sent_id, problems)
+
+
+def _paragraph_line(doc: RawDocument, sent_id: str | None) -> str:
+    """`FILE:LINE` of the paragraph a raw-text sentence came from (its id says which paragraph)."""
+    match = _PARAGRAPH.search(sent_id or "")
+    k = int(match.group(1)) if match else 0
+    if 1 <= k <= len(doc.paragraphs):
+        return f"{doc.source}:{doc.paragraphs[k - 1].line}"
+    return doc.source
 
 
 def _tag_batch(docs, raw_pipeline, keep, normalization, model_version, get_tokenized_pipeline) -> Iterator[Document]:

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from udtools import Validator
-from udtools.state import State
-
 from mudawwana.corpus.data_model import Sentence
+from mudawwana.corpus.ud_validator import UD_LANG, UD_LEVEL, UDValidator
 
 from .metadata import AnnotationMeta
 from .schema_mudawwana import NER_TAGS, ner_tag
 
-UD_LANG = "ar"
-UD_LEVEL = 2
+__all__ = ["UD_LANG", "UD_LEVEL", "InvalidSentence", "SentenceValidator", "schema_problems"]
 
 
 @dataclass(frozen=True)
@@ -34,28 +31,14 @@ class SentenceValidator:
     """Feed sentences in file order per split; `check` returns that sentence's errors (warnings ignored)."""
 
     def __init__(self, file_names: dict[str, str]) -> None:
-        # output=None: incidents are only stored in the state, never printed.
-        self._validator = Validator(lang=UD_LANG, level=UD_LEVEL, output=None)
         seen_ids: set[str] = set()
-        self._states: dict[str, State] = {}
-        for split, file_name in file_names.items():
-            state = State()
-            state.current_file_name = file_name
-            state.known_sent_ids = seen_ids
-            self._states[split] = state
+        self._validators = {split: UDValidator(file_name, known_sent_ids=seen_ids)
+                            for split, file_name in file_names.items()}
 
     def check(self, split: str, conllu_text: str) -> list[str]:
         """`conllu_text` is the sentence exactly as written to the split's file (ending in a blank line)."""
-        state = self._states[split]
-        lines = conllu_text.split("\n")[:-1]  # keep the blank line, as udtools' own reader does
         # Line numbers in messages are those of the split's .conllu file.
-        state.current_line += len(lines)
-        self._validator.validate_sentence(lines, state)
-        where = state.current_file_name
-        errors = [f"{where}:{inc.lineno}: [L{inc.level} {inc.testclass} {inc.testid}] {inc.message}"
-                  for inc in state.error_tracker if inc.is_error()]
-        state.error_tracker.clear()  # keep memory flat: the state would store every incident otherwise
-        return errors
+        return [str(problem) for problem in self._validators[split].check_text(conllu_text)]
 
 
 def schema_problems(sentence: Sentence, meta: AnnotationMeta) -> list[str]:

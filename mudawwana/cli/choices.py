@@ -45,3 +45,10 @@ class Schema(str, Enum):
 
     mudawwana = "mudawwana"
     ud = "ud"
+
+
+class Clitics(str, Enum):
+    """`--clitics` of convert (corpus/clitics.py CLITICS)."""
+
+    mwt = "mwt"
+    tokens = "tokens"

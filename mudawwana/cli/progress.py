@@ -34,6 +34,11 @@ def progress_bar(description: str, unit: str = "") -> Iterator[Advance]:
             else:
                 progress.update(task, completed=done, total=total, description=description)
 
-        yield advance
+        try:
+            yield advance
+        except BaseException:
+            # The error line that follows must stand alone: a bar frozen at 0/? above it says nothing.
+            progress.live.transient = True
+            raise
         if progress.tasks[0].total is None:  # finished with an unknown total: the bar ends full, done/done
             progress.update(task, total=progress.tasks[0].completed)

@@ -36,6 +36,9 @@ def tag(
 ) -> None:
     """Tokenize and tag Arabic text with stanza into CoNLL-U (resumable: rerun to continue).
 
+    Text is put in Unicode NFC as it is read; every sentence written passes `udvalidate --lang ar --level 2`
+    (one that would not stops the run, naming it). Exit status 1 when every input record was skipped.
+
     Example: mudawwana tag news.txt -o corpus.conllu --model-dir models/ar-pud
     """
     try:
@@ -52,3 +55,5 @@ def tag(
     console.print(f"Tagged {report.documents} documents{resumed}: {report.sentences} sentences -> {output}; "
                   f"{len(report.skipped)} inputs skipped. Model: {report.model_version or 'none (--keep)'}",
                   highlight=False)
+    if report.all_skipped:  # a pipeline that tagged nothing must not look like a success
+        fail(f"nothing was tagged: every input record was skipped (listed above); {output} was not written")

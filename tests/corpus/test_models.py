@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -39,21 +40,42 @@ def test_bad_device_is_refused(tmp_path):
 
 
 def test_official_package_offline_says_how_to_get_a_model(tmp_path, monkeypatch):
-    """Whatever the network, a failed download must become one helpful line (stanza.download stubbed)."""
+    """Whatever the network, a failed download must become one helpful line (stanza's download_file stubbed:
+    every fetch of stanza's download code, the resources JSON's and each model's, goes through it)."""
     import requests
-    import stanza
+    from stanza.resources import common
 
-    def offline(*args, **kwargs):
-        raise requests.ConnectionError("Failed to resolve 'raw.githubusercontent.com'")
+    def offline(url, *args, **kwargs):
+        raise requests.ConnectionError(f"Failed to resolve {url!r}\n(more lines)")
 
     monkeypatch.setenv("STANZA_RESOURCES_DIR", str(tmp_path))
-    monkeypatch.setattr(stanza, "download", offline)
+    monkeypatch.setenv("STANZA_RESOURCES_URL", "https://mirror.example/stanza")
+    monkeypatch.setattr(common, "download_file", offline)
     with pytest.raises(ModelNotFoundError) as e:
         load_pipeline(None)
     message = str(e.value)
-    assert str(tmp_path) in message and "ConnectionError" in message
+    assert str(tmp_path) in message and "ConnectionError" in message and "offline" in message
+    assert "from https://mirror.example/stanza failed" in message
     assert "mudawwana train corpus/data/ar_pud-sample.conllu -o models/ar-pud" in message
     assert "--model-dir models/ar-pud" in message and "\n" not in message
+
+
+def test_stanza_variables_are_read_when_loading_not_when_stanza_was_imported(tmp_path, monkeypatch):
+    """stanza fixes its DEFAULT_* from the environment at import; the official path reads it at call time."""
+    from stanza.resources import common
+
+    from mudawwana.corpus.stanza_models import StanzaSettings, stanza_settings
+
+    monkeypatch.setenv("STANZA_RESOURCES_DIR", str(tmp_path))
+    monkeypatch.setenv("STANZA_RESOURCES_URL", "http://127.0.0.1:9/stanza")
+    monkeypatch.setenv("STANZA_RESOURCES_VERSION", "1.14.0")
+    assert stanza_settings() == StanzaSettings(tmp_path, "http://127.0.0.1:9/stanza", "1.14.0")
+    for name in ("STANZA_RESOURCES_DIR", "STANZA_RESOURCES_URL", "STANZA_RESOURCES_VERSION"):
+        monkeypatch.delenv(name)
+    settings = stanza_settings()
+    assert settings.resources_dir == Path(common.DEFAULT_MODEL_DIR)
+    assert settings.resources_url == common.DEFAULT_RESOURCES_URL
+    assert settings.resources_version == common.DEFAULT_RESOURCES_VERSION
 
 
 def _online() -> bool:

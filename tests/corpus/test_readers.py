@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,49 @@ def test_unknown_type_and_missing_file_raise_clear_errors(tmp_path):
         collect([tmp_path / "a.pdf"])
     with pytest.raises(InputError, match="no such file"):
         collect([tmp_path / "missing.txt"])
+
+
+# --- Unicode NFC at read time ------------------------------------------------------------------------
+
+SHADDA_KASRA = "\u0628\u0651\u0650"  # ب + SHADDA + KASRA, the order PADT stores; NFC is ب + KASRA + SHADDA
+NFC_BIK = "\u0628\u0650\u0651"
+
+
+def test_raw_text_is_nfc_in_every_format_and_nothing_else_changes(tmp_path):
+    import datasets
+    line = f"قال {SHADDA_KASRA}ـــه\u200f ﻻ"  # tatweel, RLM and the lam-alef ligature are the normalizer's
+    expected = f"قال {NFC_BIK}ـــه\u200f ﻻ"
+    (tmp_path / "a.txt").write_text(line + "\n", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(json.dumps({"text": line + "\n" + line}) + "\n", encoding="utf-8")
+    datasets.Dataset.from_dict({"text": [line]}).save_to_disk(tmp_path / "ds")
+    docs, skips = collect([tmp_path / "a.txt", tmp_path / "b.jsonl", tmp_path / "ds"])
+    assert skips == []
+    assert [[p.text for p in d.paragraphs] for d in docs] == [[expected], [expected, expected], [expected]]
+
+
+def test_conllu_is_nfc_in_every_column_and_an_nfc_file_is_read_unchanged(tmp_path, sample_path):
+    from mudawwana.corpus.conllu_io import format_sentence
+    block = (f"# newdoc id = d{SHADDA_KASRA}\n# sent_id = s1\n# text = {SHADDA_KASRA} قال\n"
+             f"1\t{SHADDA_KASRA}\t{SHADDA_KASRA}\tADP\t_\t_\t2\tcase\t_\tGloss={SHADDA_KASRA}\n"
+             "2\tقال\tقال\tVERB\t_\t_\t0\troot\t_\t_\n\n")
+    path = tmp_path / "in.conllu"
+    path.write_text(block, encoding="utf-8")
+    [doc] = read_documents([path])
+    [sentence] = doc.sentences
+    assert doc.doc_id == f"d{NFC_BIK}" and format_sentence(sentence) == block.replace(SHADDA_KASRA, NFC_BIK)
+    assert [(t.start, t.end) for t in sentence.tokens] == [(0, 3), (4, 7)]
+    first = next(iter(read_documents([sample_path])))
+    assert "".join(format_sentence(s) for s in first.sentences) == \
+        sample_path.read_text(encoding="utf-8")[:len("".join(format_sentence(s) for s in first.sentences))]
+
+
+def test_a_file_that_yields_nothing_is_reported(tmp_path):
+    (tmp_path / "blank.jsonl").write_text("\n\n", encoding="utf-8")
+    (tmp_path / "latin.jsonl").write_text(json.dumps({"text": "only latin"}) + "\n", encoding="utf-8")
+    (tmp_path / "blank.conllu").write_text("\n\n", encoding="utf-8")
+    docs, skips = collect([tmp_path / "blank.jsonl", tmp_path / "latin.jsonl", tmp_path / "blank.conllu"])
+    assert docs == []
+    assert [(Path(s.source).name, s.line, s.reason) for s in skips] == [
+        ("blank.jsonl", None, "no usable text in this file"),
+        ("latin.jsonl", 1, "no Arabic letters in this text"), ("latin.jsonl", None, "no usable text in this file"),
+        ("blank.conllu", None, "no sentences in this file")]
