@@ -2,7 +2,7 @@
 
 `start_label_studio` runs a local server; `connect` returns the one client every call to a server goes
 through; `push_corpus` sends a CoNLL-U file as tasks with predictions; `pull_corpus` maps the annotators'
-submissions back to CoNLL-U; `agreement` measures how far annotators agree; `build_config` is the labeling
+submissions back to CoNLL-U; `measure_agreement` measures how far annotators agree; `build_config` is the labeling
 interface. Names load on first use (the Label Studio SDK is not imported until needed).
 """
 
@@ -14,8 +14,9 @@ _EXPORTS = {
     "connect": "client", "ProjectNotFoundError": "projects",
     "push_corpus": "push", "PushReport": "push", "PushError": "push",
     "pull_corpus": "pull", "PullReport": "pull", "PullError": "pull",
-    "agreement": "agreement", "AgreementReport": "agreement",
+    "measure_agreement": "agreement", "AgreementReport": "agreement",
     "build_config": "config", "LAYERS": "config", "DEFAULT_LAYERS": "config",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)
+

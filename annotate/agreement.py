@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import krippendorff
 import numpy as np
 
 from mudawwana.annotate.policies import TaskRecord, cells, columns_for, pairwise_agreement, pseudonym, segmentation_key
@@ -99,6 +98,8 @@ def krippendorff_alpha(items: Sequence[Sequence[Hashable]]) -> float | None:
     for row, item in enumerate(items):
         for label in item:
             counts[row, categories[label]] += 1
+    import krippendorff  # numpy: 0.4 s, paid only when agreement is measured
+
     return float(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))
 
 
@@ -234,3 +235,7 @@ def agreement(client, project_title: str, *, top_k: int = 10) -> AgreementReport
 __all__ = ["observed_agreement", "fleiss_kappa", "cohen_kappa", "krippendorff_alpha", "chance_corrected",
            "compute_agreement", "agreement", "AgreementReport", "ColumnAgreement", "SentenceDisagreement",
            "STATISTICS"]
+
+
+# The name the package exports: `mudawwana.annotate.agreement` is this module, so the function needs another.
+measure_agreement = agreement

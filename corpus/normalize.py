@@ -336,3 +336,7 @@ def _build(original: str, units: list[_Unit]) -> NormalizedText:
         starts.extend([s] * len(out))
         ends.extend([e] * len(out))
     return NormalizedText(original, "".join(out for _, _, out in units), starts, ends)
+
+
+# The name the package exports: `mudawwana.corpus.normalize` is this module, so the function needs another.
+normalize_text = normalize

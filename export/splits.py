@@ -1,73 +1,28 @@
-"""Deterministic train/validation/test assignment by document.
-
-A document goes wholly into one split, so no document leaks between train and test. Its split depends only
-on its own key: sha256(key) read as a number in [0, 1) is compared against the cumulative ratios. Adding
-or removing other documents therefore never moves it, and reruns agree (Python's `hash()` is salted per
-process, so it is not used).
-
-The key of a sentence, in order of preference:
-1. its document id (`# newdoc id = ...`, carried by the reader to the following sentences);
-2. else the prefix of its `sent_id` before the last "-", ":", "#" or "/" (UD habits: `doc-0001`,
-   `afp.2000.0075:p1u1`), so sentences of one unmarked document still stay together;
-3. else the whole `sent_id` (e.g. `n01001011`);
-4. else (no id at all, which the validator rejects anyway) the sentence text.
+"""The export's train/validation/test assignment: corpus/splits.py's document hash split (shared with
+`mudawwana retrain`, whose held-out corrections are exactly the export's test documents), plus the UD file
+names of the splits and the export's own error for bad ratios.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-
-from mudawwana.corpus.data_model import Sentence
+from mudawwana.corpus.errors import InputError
+from mudawwana.corpus.splits import (DEFAULT_RATIOS, SPLITS, document_key, split_of, split_sentences,
+                                     unit_interval)
+from mudawwana.corpus.splits import parse_ratios as _parse_ratios
 
 from .errors import ExportError
 
-SPLITS = ("train", "validation", "test")
 # UD file naming uses "dev" where Hugging Face uses "validation".
 CONLLU_SPLIT = {"train": "train", "validation": "dev", "test": "test"}
-DEFAULT_RATIOS = (0.8, 0.1, 0.1)
-
-_SENT_ID_SEPARATOR = re.compile(r"^(.+)[-:#/][^-:#/]*$")
 
 
 def parse_ratios(value: str | tuple[float, ...] | list[float]) -> tuple[float, float, float]:
-    """`"0.8,0.1,0.1"` -> (0.8, 0.1, 0.1); three non-negative numbers summing to 1."""
-    if isinstance(value, str):
-        try:
-            parts = tuple(float(p) for p in value.split(","))
-        except ValueError:
-            raise ExportError(f"--split-ratios {value!r}: give three numbers like 0.8,0.1,0.1") from None
-    else:
-        parts = tuple(float(p) for p in value)
-    if len(parts) != 3 or any(p < 0 for p in parts) or abs(sum(parts) - 1.0) > 1e-6:
-        raise ExportError(f"split ratios {value!r}: need three non-negative numbers (train, validation, "
-                          "test) that sum to 1, e.g. 0.8,0.1,0.1")
-    return parts  # type: ignore[return-value]
+    """`"0.8,0.1,0.1"` -> (0.8, 0.1, 0.1); three non-negative numbers summing to 1 (else an ExportError)."""
+    try:
+        return _parse_ratios(value)
+    except InputError as e:
+        raise ExportError(str(e)) from None
 
 
-def document_key(sentence: Sentence) -> str:
-    """The key that decides the sentence's split (see the module docstring for the rule)."""
-    if sentence.doc_id:
-        return sentence.doc_id
-    sent_id = sentence.sent_id
-    if sent_id:
-        m = _SENT_ID_SEPARATOR.match(sent_id)
-        return m.group(1) if m else sent_id
-    return sentence.text
-
-
-def unit_interval(key: str) -> float:
-    """sha256 of the key as a float in [0, 1): 64 bits are plenty and every platform agrees."""
-    digest = hashlib.sha256(key.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def split_of(key: str, ratios: tuple[float, float, float]) -> str:
-    u = unit_interval(key)
-    cumulative = 0.0
-    for split, ratio in zip(SPLITS, ratios):
-        cumulative += ratio
-        if u < cumulative:
-            return split
-    # Rounding: the sum may end just below 1.0; give the remainder to the last split that takes any.
-    return next(s for s, r in zip(reversed(SPLITS), reversed(ratios)) if r > 0)
+__all__ = ["SPLITS", "CONLLU_SPLIT", "DEFAULT_RATIOS", "parse_ratios", "document_key", "unit_interval",
+           "split_of", "split_sentences"]
