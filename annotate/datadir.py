@@ -31,17 +31,21 @@ def load_credentials(data_dir: Path) -> dict | None:
 # --- the state file: which process serves this data dir, at which URL -------------------------------------------
 
 def read_state(data_dir: Path) -> dict | None:
-    """{"pid", "url", "exe"} of the last server started on this data dir, or None (no file, or not ours)."""
+    """{"pid", "url", "exe", "database"} of the last server started on this data dir, or None (no file, or not
+    ours). "database": None for SQLite in the data dir, else the PostgreSQL URL WITHOUT its password."""
     try:
         state = json.loads((Path(data_dir) / STATE_FILE).read_text())
     except (OSError, ValueError):
         return None
-    ok = isinstance(state, dict) and isinstance(state.get("pid"), int) and isinstance(state.get("url"), str)
+    ok = (isinstance(state, dict) and isinstance(state.get("pid"), int) and isinstance(state.get("url"), str)
+          and isinstance(state.get("database"), (str, type(None))))
     return state if ok else None
 
 
-def write_state(data_dir: Path, pid: int, url: str, exe: Path) -> None:
-    (Path(data_dir) / STATE_FILE).write_text(json.dumps({"pid": pid, "url": url, "exe": str(exe)}))
+def write_state(data_dir: Path, pid: int, url: str, exe: Path, database: str | None = None) -> None:
+    """`database`: None (SQLite) or a PostgreSQL URL that must not hold a password: this file is not 0600."""
+    (Path(data_dir) / STATE_FILE).write_text(json.dumps({"pid": pid, "url": url, "exe": str(exe),
+                                                          "database": database}))
 
 
 def remove_state(data_dir: Path, pid: int) -> None:
@@ -90,6 +94,7 @@ class RecordedServer:
     username: str
     api_key: str = field(repr=False)  # keys and passwords stay out of logs and test reports
     password: str = field(repr=False)
+    database: str | None = None  # None: SQLite in the data dir; else a PostgreSQL URL without its password
 
 
 def recorded_server(data_dir: Path) -> RecordedServer | None:
@@ -104,7 +109,7 @@ def recorded_server(data_dir: Path) -> RecordedServer | None:
     if not creds or not is_our_server(state["pid"], data_dir):
         return None
     return RecordedServer(data_dir=data_dir, pid=state["pid"], url=state["url"], username=creds["username"],
-                          api_key=creds["api_key"], password=creds["password"])
+                          api_key=creds["api_key"], password=creds["password"], database=state.get("database"))
 
 
 def data_dirs_in_use() -> list[Path]:

@@ -3,6 +3,10 @@
 Label Studio runs as a separate process from its own virtualenv: its pins (Django, pyarrow, ...) must not fight
 stanza's or datasets'. Measured behaviour this code relies on: docs/label-studio.md. The files it keeps in a data
 dir are annotate/datadir.py's; the requests it makes (is it up, is our key accepted) go through annotate/client.py.
+
+Its database is SQLite in the data dir unless a PostgreSQL URL is given (`Database`): Label Studio's own
+settings (DJANGO_DB, POSTGRE_*) then point it there, passed in its environment, never on a command line (which
+`ps` shows to every user) nor in a file; only the URL without its password is logged, printed and recorded.
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+import urllib.parse
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mudawwana.annotate.client import StudioError, is_healthy, login_status
 from mudawwana.annotate.datadir import (CREDENTIALS_FILE, DB_FILE, LOG_FILE, STATE_FILE, is_our_server,
                                         load_credentials, pid_alive, read_state, recorded_server, remove_state,
                                         write_state)
+from mudawwana.corpus.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,114 @@ DEFAULT_USERNAME = "admin@mudawwana.local"
 _RUNTIME_FILES = (STATE_FILE, LOG_FILE, ".mudawwana-start.lock")
 # Label Studio reads these un-prefixed names too; a stray HOST or PORT in the user's shell would move the server.
 _SCRUBBED_ENV = ("HOST", "PORT", "USERNAME", "PASSWORD", "DEBUG")
+# Its database settings, each read as LABEL_STUDIO_X, HEARTEX_X or X (core/utils/params.py get_env, in that
+# order): a DJANGO_DB=default left in the shell by a production setup would move `mudawwana studio` onto it.
+_DB_SETTINGS = ("DJANGO_DB", "DATABASE_NAME", "POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD", "POSTGRE_HOST",
+                "POSTGRE_PORT", "MYSQL_NAME", "MYSQL_USER", "MYSQL_PASSWORD", "MYSQL_HOST", "MYSQL_PORT")
+_SETTING_PREFIXES = ("LABEL_STUDIO_", "HEARTEX_", "")
+
+
+# --- the database ----------------------------------------------------------------------------------------------
+
+# URL query parameters and the libpq environment variable each becomes (Label Studio has no setting for them;
+# psycopg's libpq reads these itself).
+_LIBPQ_ENV = {"sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY",
+              "connect_timeout": "PGCONNECT_TIMEOUT"}
+
+
+@dataclass(frozen=True)
+class Database:
+    """A PostgreSQL database for Label Studio, from `postgresql://USER[:PASSWORD]@HOST[:PORT]/NAME[?sslmode=...]`.
+
+    Without a password in the URL, libpq's own PGPASSWORD or ~/.pgpass supplies it (better: a URL on a command
+    line is visible to every user of the machine). No host: the local Unix socket (or `?host=/socket/dir`).
+    """
+
+    name: str
+    user: str = ""  # empty: libpq's default (PGUSER, else the login name)
+    host: str = ""  # empty: the Unix socket
+    port: int = 5432
+    password: str = field(default="", repr=False)
+    options: tuple[tuple[str, str], ...] = ()  # (libpq env var, value)
+
+    @classmethod
+    def parse(cls, url: str) -> Database:
+        try:
+            parts = urllib.parse.urlsplit(url)
+            port = parts.port
+        except ValueError as e:  # a port that is not a number
+            raise InputError(f"--database: not a PostgreSQL URL ({e}): use postgresql://USER@HOST:PORT/NAME") from None
+        shown = _redact(parts)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise InputError(f"--database {shown}: only PostgreSQL is supported, as postgresql://USER@HOST/NAME "
+                             "(without --database Label Studio uses SQLite in its data dir)")
+        name = urllib.parse.unquote(parts.path.lstrip("/"))
+        if not name or "/" in name:
+            raise InputError(f"--database {shown}: name the database after the host: postgresql://USER@HOST/NAME")
+        host = _raw_host(parts)
+        options = []
+        for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+            if key == "host":
+                host = value
+            elif key in _LIBPQ_ENV:
+                options.append((_LIBPQ_ENV[key], value))
+            else:
+                raise InputError(f"--database {shown}: unknown parameter {key!r} (known: host, "
+                                 f"{', '.join(_LIBPQ_ENV)})")
+        return cls(name=name, user=urllib.parse.unquote(parts.username or ""), host=host, port=port or 5432,
+                   password=urllib.parse.unquote(parts.password or ""), options=tuple(options))
+
+    @property
+    def url(self) -> str:
+        """The URL without the password: what is shown, logged and recorded in the state file."""
+        user = urllib.parse.quote(self.user, safe="") + "@" if self.user else ""
+        host = "" if self.host.startswith("/") else f"[{self.host}]" if ":" in self.host else urllib.parse.quote(
+            self.host, safe="")
+        query = {"host": self.host} if self.host.startswith("/") else {}
+        query.update((k, v) for k, v in ((_param(e), v) for e, v in self.options))
+        qs = "?" + urllib.parse.urlencode(query) if query else ""
+        return f"postgresql://{user}{host}:{self.port}/{urllib.parse.quote(self.name, safe='')}{qs}"
+
+    def __str__(self) -> str:
+        return self.url.replace("@", ":***@", 1) if self.password and self.user else self.url
+
+    def env(self) -> dict[str, str]:
+        """Label Studio's settings for this database (the highest-priority spelling of each, LABEL_STUDIO_X)."""
+        env = {"LABEL_STUDIO_DJANGO_DB": "default", "LABEL_STUDIO_POSTGRE_NAME": self.name,
+               # Empty values are left out of the connection by Django, so libpq's defaults and files apply.
+               "LABEL_STUDIO_POSTGRE_USER": self.user, "LABEL_STUDIO_POSTGRE_PASSWORD": self.password,
+               "LABEL_STUDIO_POSTGRE_HOST": self.host, "LABEL_STUDIO_POSTGRE_PORT": str(self.port)}
+        env.update(self.options)
+        return env
+
+
+def _raw_host(parts: urllib.parse.SplitResult) -> str:
+    """The host as written (SplitResult.hostname lowercases it: a socket directory %2Fvar%2FRun would change)."""
+    hostport = parts.netloc.rpartition("@")[2]
+    if hostport.startswith("["):  # [::1]:5432
+        return hostport[1:hostport.find("]")]
+    return urllib.parse.unquote(hostport.rsplit(":", 1)[0] if parts.port is not None else hostport.rstrip(":"))
+
+
+def _param(env_name: str) -> str:
+    return next(k for k, v in _LIBPQ_ENV.items() if v == env_name)
+
+
+def _redact(parts: urllib.parse.SplitResult) -> str:
+    """A URL as typed, its password (if any) replaced: for error messages about a URL that did not parse."""
+    if parts.password is None:
+        return urllib.parse.urlunsplit(parts)
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{hostport}"))
+
+
+def as_database(database: Database | str | None) -> Database | None:
+    return Database.parse(database) if isinstance(database, str) else database
+
+
+def describe_database(url: str | None) -> str:
+    """For messages: a recorded database URL (None: SQLite)."""
+    return url or "SQLite in the data dir"
 
 
 # --- finding the executable -----------------------------------------------------------------------------------
@@ -118,8 +232,10 @@ def _ensure_credentials(data_dir: Path, username: str | None, password: str | No
     return creds
 
 
-def studio_env(data_dir: Path, creds: dict) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+def studio_env(data_dir: Path, creds: dict, database: Database | None = None) -> dict:
+    scrubbed = {*_SCRUBBED_ENV, *(p + name for p in _SETTING_PREFIXES for name in _DB_SETTINGS)}
+    env = {k: v for k, v in os.environ.items() if k not in scrubbed}
+    env.update(database.env() if database is not None else {"LABEL_STUDIO_DJANGO_DB": "sqlite"})
     env.update({
         "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),  # --data-dir alone still writes ~/.local/share/label-studio
         "XDG_CONFIG_HOME": str(data_dir / "xdg"),  # else a telemetry id lands in ~/.config
@@ -146,6 +262,7 @@ class StudioServer:
     data_dir: Path | None = None
     process: subprocess.Popen | None = None  # set only when this Python process started it
     pid: int | None = None
+    database: str | None = None  # None: SQLite in the data dir; else its PostgreSQL URL without the password
 
     @property
     def owned(self) -> bool:
@@ -167,7 +284,8 @@ class StudioServer:
         self.stop()
 
     def __repr__(self) -> str:  # keeps the password and the key out of logs and test reports
-        return f"StudioServer(url={self.url!r}, pid={self.pid}, data_dir={str(self.data_dir)!r}, owned={self.owned})"
+        return (f"StudioServer(url={self.url!r}, pid={self.pid}, data_dir={str(self.data_dir)!r}, "
+                f"database={self.database!r}, owned={self.owned})")
 
 
 def free_port() -> int:
@@ -215,7 +333,7 @@ def find_running(data_dir: Path) -> StudioServer | None:
     if found is None or not is_healthy(found.url):
         return None
     return StudioServer(url=found.url, api_key=found.api_key, username=found.username, password=found.password,
-                        data_dir=found.data_dir, pid=found.pid)
+                        data_dir=found.data_dir, pid=found.pid, database=found.database)
 
 
 def stop_studio(data_dir: Path, timeout: float = 20) -> int | None:
@@ -244,24 +362,31 @@ def _copy_template(template_dir: Path, data_dir: Path) -> None:
 
 def start_label_studio(data_dir: Path, port: int | None = None, username: str | None = None,
                        password: str | None = None, api_key: str | None = None, timeout: float = 180,
-                       template_dir: Path | None = None) -> StudioServer:
+                       template_dir: Path | None = None, database: Database | str | None = None) -> StudioServer:
     """Starts Label Studio on 127.0.0.1 for `data_dir`, or returns the one already running there.
 
+    `database`: None for SQLite in the data dir, else a PostgreSQL URL (or Database); a server already running
+    for the data dir on another database is a StudioError (stop it first). The data dir keeps the rest (media,
+    secret key, our credentials and log) either way. A first start on an empty database migrates it.
     `template_dir`: a data dir migrated by an earlier start, copied in when `data_dir` has no database yet (a first
-    start spends ~75 s on migrations, a copy starts in ~8 s); its credentials file comes along with it.
+    start spends ~75 s on migrations, a copy starts in ~8 s); its credentials file comes along with it. SQLite only.
     Explicit credentials override the stored ones but Label Studio only applies them when it creates the user.
     """
+    database = as_database(database)
+    if database is not None and template_dir is not None:
+        raise ValueError("a template data dir holds a SQLite database: it cannot seed a PostgreSQL one")
     data_dir = Path(data_dir).absolute()
     data_dir.mkdir(parents=True, exist_ok=True)
     # Two `mudawwana studio` at once: the second waits for the first's start, then reuses its server.
     with open(data_dir / ".mudawwana-start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _start_locked(data_dir, port, username, password, api_key, timeout, template_dir)
+        return _start_locked(data_dir, port, username, password, api_key, timeout, template_dir, database)
 
 
-def _start_locked(data_dir, port, username, password, api_key, timeout, template_dir) -> StudioServer:
+def _start_locked(data_dir, port, username, password, api_key, timeout, template_dir, database) -> StudioServer:
     running = find_running(data_dir)
     if running is not None:
+        check_same_database(running, database)
         if port is not None and not running.url.endswith(f":{port}"):
             log.warning("Label Studio already runs for %s at %s; not starting another on port %d",
                         data_dir, running.url, port)
@@ -275,7 +400,7 @@ def _start_locked(data_dir, port, username, password, api_key, timeout, template
         chosen = port if port is not None else free_port()
         if port is not None and _port_busy(port):
             raise StudioError(f"port {port} on this machine is busy: choose another with --port")
-        server = _launch(exe, data_dir, chosen, creds)
+        server = _launch(exe, data_dir, chosen, creds, database)
         try:
             if _wait_ready(server, chosen, timeout):
                 return server
@@ -288,21 +413,34 @@ def _start_locked(data_dir, port, username, password, api_key, timeout, template
     raise StudioError(f"port {chosen} was taken while Label Studio started: rerun, or choose one with --port")
 
 
-def _launch(exe: Path, data_dir: Path, port: int, creds: dict) -> StudioServer:
+def check_same_database(running: StudioServer, database: Database | None) -> None:
+    """A server already running for the data dir serves `database` (None: SQLite), or a StudioError says so."""
+    wanted = database.url if database is not None else None
+    if running.database != wanted:
+        raise StudioError(f"Label Studio already runs for {running.data_dir} (pid {running.pid}, {running.url}) on "
+                          f"{describe_database(running.database)}, not on {describe_database(wanted)}: stop it "
+                          "first (`mudawwana studio --stop`, with the same --data-dir) or use another --data-dir")
+
+
+def _launch(exe: Path, data_dir: Path, port: int, creds: dict, database: Database | None = None) -> StudioServer:
     log_path = data_dir / LOG_FILE
     with open(log_path, "a") as logf:
-        logf.write(f"\n=== mudawwana: {exe} start on 127.0.0.1:{port}, {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        logf.write(f"\n=== mudawwana: {exe} start on 127.0.0.1:{port}, database {database or 'SQLite'}, "
+                   f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n")
         logf.flush()
         cmd = [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port),
                "--data-dir", str(data_dir)]
-        # Own session: Ctrl-C in the terminal is ours to handle, and a detached server outlives us.
-        process = subprocess.Popen(cmd, env=studio_env(data_dir, creds), cwd=data_dir, stdin=subprocess.DEVNULL,
-                                   stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+        # Own session: Ctrl-C in the terminal is ours to handle, and a detached server outlives us. The database
+        # password travels in the environment (readable by this user only), never in `cmd`.
+        process = subprocess.Popen(cmd, env=studio_env(data_dir, creds, database), cwd=data_dir,
+                                   stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    write_state(data_dir, process.pid, url, exe)
-    log.info("started Label Studio pid %d at %s, log %s", process.pid, url, log_path)
+    recorded = database.url if database is not None else None
+    write_state(data_dir, process.pid, url, exe, recorded)
+    log.info("started Label Studio pid %d at %s on %s, log %s", process.pid, url, database or "SQLite", log_path)
     return StudioServer(url=url, api_key=creds["api_key"], username=creds["username"], password=creds["password"],
-                        data_dir=data_dir, process=process, pid=process.pid)
+                        data_dir=data_dir, process=process, pid=process.pid, database=recorded)
 
 
 _STARTED = re.compile(r"Starting development server at http://[^:/]+:(\d+)/")
@@ -339,6 +477,11 @@ def _wait_ready(server: StudioServer, port: int, timeout: float) -> bool:
 def _check_login(server: StudioServer) -> None:
     """The token only takes effect when the user is created: a data dir from elsewhere can have other users."""
     status = login_status(server.url, server.api_key)
+    if status != 200 and server.database is not None:
+        raise StudioError(f"Label Studio started on {server.database}, but that database does not accept the "
+                          f"API key in {server.data_dir / CREDENTIALS_FILE} (HTTP {status}): its user "
+                          f"{server.username} was made with other credentials, by another data dir; copy that data "
+                          f"dir's {CREDENTIALS_FILE} here (or pass that user's credentials), or use another database")
     if status != 200:
         raise StudioError(f"Label Studio started on {server.data_dir}, but its database does not accept the "
                           f"API key in {server.data_dir / CREDENTIALS_FILE} (HTTP {status}): the data dir was "

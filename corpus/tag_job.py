@@ -56,11 +56,16 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
               device: str = "auto", normalization: NormalizationOptions | None = None,
               reader_options: ReaderOptions | None = None, keep: bool = False,
               batch_chars: int = DEFAULT_BATCH_CHARS, progress: Progress | None = None,
-              pipeline=None, model_info=None) -> TagReport:
+              pipeline=None, model_info=None, workers: int = 1, ray_address: str | None = None,
+              gpus_per_worker: float = 1.0) -> TagReport:
     """Tag every input into `output` (CoNLL-U). Rerunning after an interruption resumes.
 
     `pipeline`/`model_info` may be passed to reuse a loaded stanza pipeline (benchmarks, tests).
     With `keep=True`, CoNLL-U inputs keep their annotations unchanged (e.g. a treebank to revise).
+    `workers` > 1 or a `ray_address` tag on Ray Data (corpus/tag_ray.py): `workers` actors, each with the
+    pipeline loaded once (`gpus_per_worker` of a GPU each with device cuda); the output, the resuming and the
+    skip report are those of one process. Ray actors load the models themselves (from `model_dir`, else the
+    directory of `model_info`, else stanza's official package): a `pipeline` passed in is not used there.
     """
     normalization = normalization or NormalizationOptions()
     reader_options = reader_options or ReaderOptions()
@@ -68,10 +73,19 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
     missing = [str(p) for p in inputs if not Path(p).exists()]
     if missing:  # before loading a model: a typo should not cost a minute
         raise InputError(f"{missing[0]}: no such file or directory")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
     documents = read_documents(inputs, reader_options, report.skipped.append)
 
     needs_model = not keep or any(not str(p).lower().endswith((".conllu", ".conll")) for p in inputs)
-    if needs_model and pipeline is None:
+    on_ray = needs_model and (workers > 1 or bool(ray_address))
+    if on_ray:
+        from . import tag_ray
+
+        tag_ray.import_ray("--ray-address" if workers == 1 else "--workers > 1")  # before a model is loaded
+        if model_info is None:
+            model_info = tag_ray.driver_model_info(Path(model_dir) if model_dir else None, device)
+    elif needs_model and pipeline is None:
         from .stanza_models import load_pipeline
 
         pipeline, model_info = load_pipeline(Path(model_dir) if model_dir else None, device=device)
@@ -84,10 +98,7 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
         if "nlp" not in loaded:
             from .stanza_models import load_pipeline
 
-            source = Path(model_dir) if model_dir else None
-            if source is None and model_info and model_info.path and (model_info.path / "manifest.json").exists():
-                source = model_info.path  # a pipeline handed in from one of our model dirs
-            loaded["nlp"] = load_pipeline(source, device=device, pretokenized=True)[0]
+            loaded["nlp"] = load_pipeline(_model_source(model_dir, model_info), device=device, pretokenized=True)[0]
         return loaded["nlp"]
 
     fingerprint = _fingerprint(inputs, report.model_version, normalization, reader_options, keep)
@@ -96,24 +107,43 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
     # One validator for the whole output file, as `udvalidate` reads it: it knows the sent_ids written so far.
     validator = UDValidator(str(output), known_sent_ids=checkpoint.written_sent_ids())
     total = count_documents(inputs, reader_options)
-    done = 0
-    try:
+    done, resumed = 0, checkpoint.done_documents
+
+    def pending() -> Iterator[tuple[int, list[InputDocument]]]:
+        """(batch size, its documents still to tag) for every batch an earlier run did not finish.
+
+        It counts its own position: on Ray it reads a window of batches ahead of what has been written."""
+        nonlocal done
+        start = 0
         for batch in batches(documents, _size, batch_chars):
-            if done + len(batch) <= checkpoint.done_documents:  # finished in an earlier run
-                done += len(batch)
+            end = start + len(batch)
+            if end <= resumed:  # finished in an earlier run
+                done = end
                 _progress(progress, done, total)
-                continue
-            todo = batch[max(0, checkpoint.done_documents - done):]
+            else:
+                yield len(batch), batch[max(0, resumed - start):]
+            start = end
+
+    if on_ray:
+        source = _model_source(model_dir, model_info)
+        tagged = tag_ray.RayTagger(
+            tag_ray.RaySettings(workers, ray_address, device, gpus_per_worker), model_dir=source,
+            model_version=report.model_version, keep=keep, normalization=normalization, size_of=_size,
+        ).tag(pending())
+    else:
+        tagged = ((n, todo, _tag_batch(todo, pipeline, keep, normalization, report.model_version,
+                                       tokenized_pipeline)) for n, todo in pending())
+    try:
+        for n, todo, tagged_documents in tagged:
             sentences = []
-            for source, document in zip(todo, _tag_batch(todo, pipeline, keep, normalization,
-                                                         report.model_version, tokenized_pipeline)):
+            for source_doc, document in zip(todo, tagged_documents):
                 for sentence in document.sentences:
-                    _require_valid(validator, sentence, source, Path(output))
+                    _require_valid(validator, sentence, source_doc, Path(output))
                 sentences.extend(document.sentences)
             report.tokens += sum(len(s.tokens) for s in sentences)
             report.words += sum(len(s.words) for s in sentences)
             checkpoint.write(sentences, len(todo))
-            done += len(batch)
+            done += n
             _progress(progress, done, total)
         if checkpoint.sentences:
             checkpoint.finish()
@@ -121,10 +151,22 @@ def tag_files(inputs: list[str | os.PathLike], output: str | os.PathLike, *, mod
         else:
             checkpoint.discard()  # nothing tagged: an empty file must not replace the output or look like one
     finally:
+        tagged.close()  # an interrupted Ray job stops its workers here
         checkpoint.close()
     report.documents = done
     report.sentences = checkpoint.sentences
     return report
+
+
+def _model_source(model_dir, model_info) -> Path | None:
+    """Where more pipelines (tokenized input, Ray workers) load the models from: `model_dir`, else the directory
+    of a pipeline handed in when it is one of ours, else None (stanza's official package). Absolute: Ray
+    workers do not share our cwd."""
+    if model_dir:
+        return Path(model_dir).resolve()
+    if model_info and model_info.path and (model_info.path / "manifest.json").exists():
+        return Path(model_info.path).resolve()
+    return None
 
 
 _PARAGRAPH = re.compile(r"-p(\d+)-s\d+$")

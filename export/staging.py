@@ -2,7 +2,8 @@
 
 Beside, not in /tmp: a rename is atomic only within one filesystem. A failure (invalid sentences, disk
 full, Ctrl-C) removes the temporary directory and leaves an existing OUT_DIR exactly as it was. Only a
-hard kill leaves a `.NAME.*.tmp` directory behind, which is safe to delete.
+hard kill leaves a `.NAME.PID@HOST.*.tmp` directory behind, and the next export to OUT_DIR removes it (an
+export running at the same time in another terminal keeps its own).
 
 The mechanics are `mudawwana.corpus.files.staged_directory`'s; this module adds what may be replaced.
 """

@@ -35,6 +35,12 @@ if [ ! -x "$MUDAWWANA_LS_VENV/bin/label-studio" ]; then
   "$MUDAWWANA_LS_VENV/bin/pip" install -q --upgrade pip
   "$MUDAWWANA_LS_VENV/bin/pip" install -q "label-studio==1.23.*"
 fi
+# Its PostgreSQL driver (`mudawwana studio --database`): label-studio 1.23 requires psycopg[binary] 3 itself;
+# checked anyway, since an older virtualenv may lack it.
+if ! "$MUDAWWANA_LS_VENV/bin/python" -c "import psycopg" 2>/dev/null; then
+  step "installing Label Studio's PostgreSQL driver"
+  "$MUDAWWANA_LS_VENV/bin/pip" install -q "psycopg[binary]>=3.2,<4"
+fi
 
 case "$what" in
   demo)
@@ -43,12 +49,16 @@ case "$what" in
     ;;
   test)
     # Headless Chromium (Debian's) drives the real editor; Playwright never downloads a browser. Noto has
-    # the Arabic glyphs the screenshot in docs/ shows.
-    if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
-      step "installing chromium"
+    # the Arabic glyphs the screenshot in docs/ shows. PostgreSQL's server binaries: the PostgreSQL tests
+    # start a throwaway cluster of their own (tests/annotate/test_postgres.py), never the package's.
+    packages=()
+    [ -x /usr/bin/chromium ] || packages+=(chromium fonts-noto-core)
+    compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgres >/dev/null || packages+=(postgresql)
+    if [ ${#packages[@]} -gt 0 ] && command -v apt-get >/dev/null; then
+      step "installing ${packages[*]}"
       SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
       $SUDO apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
     fi
     step "running the tests"
     exec .venv/bin/pytest -q -ra

@@ -30,7 +30,7 @@ def push(
                                   help="CoNLL-U file to push (e.g. written by `mudawwana tag`)."),
     project: str = typer.Option(..., "--project", "-p", help="Label Studio project title (created if missing)."),
     layers: Optional[str] = typer.Option(None, "--layers", help="Correction layers, comma-separated, from "
-                                         "upos,lemma,seg,deps,ner. Default: the project's, or "
+                                         "upos,lemma,seg,feats,xpos,deps,ner. Default: the project's, or "
                                          "upos,lemma,seg,ner for a new project."),
     batch_size: int = typer.Option(1000, "--batch-size", min=1, help="Tasks per import request."),
     model_version: Optional[str] = typer.Option(None, "--model-version", help="For sentences without a "
@@ -42,6 +42,9 @@ def push(
 
     Creates the project (or reuses the one with this title). Safe to rerun: sentences already in the project are skipped; a sentence whose text
     changed since it was pushed is reported, not duplicated.
+
+    Pushes started at once (cron, colleagues, other machines) end with one project and one task per sentence:
+    each removes what the others duplicated while nothing was annotated on it (docs/scaling.md).
 
     Example: mudawwana push corpus.conllu --project "news 2026" --layers upos,lemma,seg,ner
     """
@@ -70,5 +73,19 @@ def push(
         f"{report.imported} tasks imported{rate}, {report.already_present} already there, "
         f"{len(report.changed)} changed text, {len(report.invalid)} invalid, of {report.sentences} sentences."
         + (f" {report.not_in_file} tasks in the project are not in this file." if report.not_in_file else "")
-        + (f" Project model version: {report.project_model_version}." if report.project_model_version else ""),
-        highlight=False)
+        + (f" Project model version: {report.project_model_version}." if report.project_model_version else "")
+        + _concurrency_note(report), highlight=False)
+    if report.annotated_duplicates:
+        console.print(f"[yellow]note[/] {len(report.annotated_duplicates)} sentences have several annotated tasks "
+                      f"(left as they are): {', '.join(report.annotated_duplicates[:MAX_LISTED])}", highlight=False)
+
+
+def _concurrency_note(report) -> str:
+    """What reconciling with pushes that ran at the same time did (annotate/push.py, "Concurrent pushes")."""
+    done = []
+    if report.projects_absorbed:
+        done.append(f"removed {len(report.projects_absorbed)} other projects with this title "
+                    f"(ids {', '.join(map(str, report.projects_absorbed))})")
+    if report.duplicates_removed:
+        done.append(f"removed {report.duplicates_removed} duplicate tasks")
+    return f" Concurrent pushes: {'; '.join(done)}." if done else ""

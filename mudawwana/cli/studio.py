@@ -11,7 +11,8 @@ from typing import Optional
 import typer
 
 from mudawwana.annotate.datadir import DB_FILE, LOG_FILE, default_data_dir
-from mudawwana.annotate.server import StudioServer, find_running, log_tail, start_label_studio, stop_studio
+from mudawwana.annotate.server import (Database, StudioServer, check_same_database, describe_database, find_running,
+                                      log_tail, start_label_studio, stop_studio)
 from mudawwana.cli.app import app, command_prefix, console, fail
 
 
@@ -25,8 +26,13 @@ def studio(
     detach: bool = typer.Option(False, "--detach/--foreground", help="Leave the server running in the background "
                                 "and return, or stay and stop it on Ctrl-C."),
     stop: bool = typer.Option(False, "--stop", help="Stop the server running for --data-dir and exit."),
+    database: Optional[str] = typer.Option(None, "--database", envvar="MUDAWWANA_DATABASE", show_default=False,
+                                           metavar="URL", help="Run Label Studio on this PostgreSQL database, "
+                                           "postgresql://USER@HOST:PORT/NAME (default: SQLite in the data dir). "
+                                           "Give the password by PGPASSWORD or ~/.pgpass, or put the URL in "
+                                           "$MUDAWWANA_DATABASE: a command line is visible to every user."),
     timeout: float = typer.Option(180, help="Seconds to wait for it to start (the very first start migrates "
-                                  "the database: about a minute)."),
+                                  "the database: about a minute on SQLite, two on PostgreSQL)."),
 ) -> None:
     """Start a local Label Studio on 127.0.0.1, or find the one already running for the data dir.
 
@@ -35,14 +41,18 @@ def studio(
     own virtualenv (MUDAWWANA_LABEL_STUDIO, `label-studio` on PATH, or one installed on first use under
     ~/.cache/mudawwana; MUDAWWANA_LS_VENV moves it).
 
-    This local server uses SQLite and suits one machine. For a shared production server run Label Studio
-    yourself on PostgreSQL (its own settings: DJANGO_DB=default, POSTGRE_NAME, POSTGRE_USER,
-    POSTGRE_PASSWORD, POSTGRE_HOST, POSTGRE_PORT) and point mudawwana at it with LABEL_STUDIO_URL and
-    LABEL_STUDIO_API_KEY or --url/--api-key.
+    The database is SQLite in the data dir unless --database names a PostgreSQL one (Label Studio's own
+    DJANGO_DB and POSTGRE_* settings, set for it): for many annotators, or cron jobs and colleagues pushing
+    at once. Without --database, a server already running for the data dir is reused whatever its database.
+    The server listens on 127.0.0.1 only; a shared one behind a proxy is yours to run, and mudawwana reaches
+    it with LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY or --url/--api-key.
 
     Example: mudawwana studio --detach --port 8080  (then: mudawwana studio --stop)
+
+    Example: PGPASSWORD=... mudawwana studio --detach --database postgresql://ls@db.example.org/labelstudio
     """
     data_dir = (data_dir or default_data_dir()).absolute()
+    db = Database.parse(database) if database else None
     if stop:
         pid = stop_studio(data_dir)
         console.print(f"stopped Label Studio (pid {pid})" if pid else f"no Label Studio running for {data_dir}",
@@ -50,13 +60,18 @@ def studio(
         return
     server = find_running(data_dir)
     if server is not None:
+        if db is not None:
+            check_same_database(server, db)
         if port is not None and not server.url.endswith(f":{port}"):
             console.print(f"[yellow]note:[/] not moving it to port {port}; stop it first to change ports")
         _print_access(server, "already running")
         return
-    first = "; first start: creating its database takes about a minute" if not (data_dir / DB_FILE).exists() else ""
-    console.print(f"starting Label Studio for {data_dir} (log: {data_dir / LOG_FILE}){first}", highlight=False)
-    server = start_label_studio(data_dir, port=port, timeout=timeout)
+    if db is not None:
+        where = f" on {db}; a first start on an empty database creates its tables (about two minutes)"
+    else:
+        where = "; first start: creating its database takes about a minute" if not (data_dir / DB_FILE).exists() else ""
+    console.print(f"starting Label Studio for {data_dir} (log: {data_dir / LOG_FILE}){where}", highlight=False)
+    server = start_label_studio(data_dir, port=port, timeout=timeout, database=db)
     _print_access(server, "started")
     if detach:
         console.print(f"running in the background; stop it with: {command_prefix()} studio --stop"
@@ -79,7 +94,8 @@ def studio(
 
 def _print_access(server: StudioServer, what: str) -> None:
     # Shell syntax on stdout (comments for people), so the output can be eval'ed as it is.
-    typer.echo(f"# Label Studio {what} at {server.url} (pid {server.pid}, data: {server.data_dir})")
+    typer.echo(f"# Label Studio {what} at {server.url} (pid {server.pid}, data: {server.data_dir}, database: "
+               f"{describe_database(server.database)})")
     typer.echo(f"# web login: {server.username} / {server.password}")
     typer.echo(f"export LABEL_STUDIO_URL={shlex.quote(server.url)}")
     typer.echo(f"export LABEL_STUDIO_API_KEY={shlex.quote(server.api_key)}")

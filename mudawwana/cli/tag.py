@@ -33,6 +33,15 @@ def tag(
     txt_docs: TxtDocs = typer.Option(TxtDocs.file, help=".txt: 'file' (one document per file, one paragraph "
                                      "per line) or 'blank-line' (blank lines separate documents)."),
     split: Optional[str] = typer.Option(None, help="Dataset dir: the split to read (default: all)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Tag on N Ray Data workers, each a process with the "
+                                "models loaded once (one torch thread each on the CPU; --gpus-per-worker of a GPU "
+                                "with --device cuda); same output as 1. Needs Ray: `pip install 'mudawwana\\[ray]'`."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Run the workers on this Ray cluster "
+                                              "(HOST:PORT of `ray start --head`, or 'auto' for the one started "
+                                              "on this machine). Default: $RAY_ADDRESS, else Ray starts here."),
+    gpus_per_worker: float = typer.Option(1.0, "--gpus-per-worker", min=0.01, help="With --workers and "
+                                          "--device cuda: the share of a GPU each worker takes (0.5: two per "
+                                          "GPU)."),
 ) -> None:
     """Tokenize and tag Arabic text with stanza into CoNLL-U (resumable: rerun to continue).
 
@@ -40,6 +49,9 @@ def tag(
     (one that would not stops the run, naming it). Exit status 1 when every input record was skipped.
 
     Example: mudawwana tag news.txt -o corpus.conllu --model-dir models/ar-pud
+
+    On a Ray cluster (README, "Tagging on a cluster"): mudawwana tag docs/ -o corpus.conllu --workers 8
+    --ray-address HEAD:6379
     """
     try:
         options = NormalizationOptions.from_string(normalize) if normalize else NormalizationOptions()
@@ -48,7 +60,8 @@ def tag(
     reader = ReaderOptions(text_field=text_field, id_field=id_field, txt_docs=txt_docs.value, hf_split=split)
     with progress_bar("Tagging", unit="documents") as advance:
         report = tag_files(inputs, output, model_dir=model_dir, device=device.value, normalization=options,
-                           reader_options=reader, keep=keep, progress=advance)
+                           reader_options=reader, keep=keep, progress=advance, workers=workers,
+                           ray_address=ray_address, gpus_per_worker=gpus_per_worker)
     for skip in report.skipped:
         console.print(f"[yellow]skipped[/] {skip}", highlight=False)
     resumed = f" (resumed after {report.resumed_documents} documents)" if report.resumed_documents else ""
