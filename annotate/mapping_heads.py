@@ -43,22 +43,30 @@ def _predicted_head(word: Word, reseg: Resegmentation, predicted: dict) -> Head:
     return reseg.heir[biggest.id], "dep"
 
 
-def apply_relations(ctx: MappingContext, relations: list[dict], heads: Heads, region_word: dict[str, Word],
+def apply_relations(ctx: MappingContext, relations: list[dict], heads: Heads, reseg: Resegmentation,
                     parsed: bool) -> None:
     """Overwrite `heads` with the relations; a word without exactly one keeps its predicted head (`parsed`: the
-    prediction had heads, so a word left without one is a problem rather than the unparsed norm)."""
-    incoming = _incoming_relations(ctx, relations, region_word)
+    prediction had heads, so a word left without one is a problem rather than the unparsed norm).
+
+    Relations on the regions of predicted words that are words no more (a typed segmentation or an action
+    changed them) speak for the words that took their places: a relation between two parts of a merged word is
+    dropped, and of several that reach a merged word, the one from ROOT, else the one to the part it inherits
+    from, is taken. A new word without a region of its own keeps the head it was given (step 4) silently."""
+    region_word = reseg.region_word
+    incoming = _incoming_relations(ctx, relations, reseg)
     words = ctx.sentence.words
     for w in words:
         got = incoming.get(id(w), [])
         rid = region_id_of(region_word, w)
+        if len(got) > 1 and reseg.is_new(w) and all(dep_rid in reseg.stale for _, _, dep_rid in got):
+            got = [_pick_inherited(w, got, reseg)]
         if len(got) > 1:
             ctx.problem(f"word {w.form!r} has {len(got)} heads; the predicted one kept", rid)
         elif not got:
-            if parsed:
+            if parsed and not (reseg.is_new(w) and id(w) not in reseg.own_region and rid is None):
                 ctx.problem(f"word {w.form!r} has no head; the predicted one kept", rid)
         else:
-            head, deprel = got[0]
+            head, deprel, _ = got[0]
             if (head is ROOT) != (deprel == "root"):
                 ctx.problem(f"word {w.form!r}: only a relation from ROOT is labelled root", rid)
             heads[id(w)] = (head, deprel)
@@ -68,10 +76,20 @@ def apply_relations(ctx: MappingContext, relations: list[dict], heads: Heads, re
                     region_id_of(region_word, roots[1]))
 
 
-def _incoming_relations(ctx: MappingContext, relations: list[dict], region_word: dict[str, Word],
-                        ) -> dict[int, list[Head]]:
-    """id(dependent) -> [(head, deprel)] for every relation that names two words, one direction and one deprel."""
-    incoming: dict[int, list[Head]] = {}
+def _pick_inherited(word: Word, got: list, reseg: Resegmentation):
+    from_root = [g for g in got if g[0] is ROOT]
+    if from_root:
+        return from_root[0]
+    shares = {id(old): n for old, n in reseg.overlaps.get(id(word), [])}
+    return max(got, key=lambda g: shares.get(id(reseg.stale[g[2]]), 0))
+
+
+def _incoming_relations(ctx: MappingContext, relations: list[dict], reseg: Resegmentation,
+                        ) -> dict[int, list[tuple[Word, str, str]]]:
+    """id(dependent) -> [(head, deprel, dependent's region id)] for every relation that names two words, one
+    direction and one deprel."""
+    region_word = reseg.region_word
+    incoming: dict[int, list] = {}
     for rel in relations:
         a, b = (region_word.get(rel.get(k)) for k in ("from_id", "to_id"))
         for key, w in (("from_id", a), ("to_id", b)):
@@ -87,13 +105,16 @@ def _incoming_relations(ctx: MappingContext, relations: list[dict], region_word:
         # An arc drawn from the dependent to the head is stored as "left": the direction, not the order, decides.
         head, dep = (a, b) if direction == "right" else (b, a)
         dep_id = rel.get("to_id") if direction == "right" else rel.get("from_id")
+        head_id = rel.get("from_id") if direction == "right" else rel.get("to_id")
         labels = rel.get("labels") or []
+        if head is dep and (dep_id in reseg.stale or head_id in reseg.stale):
+            continue  # between two parts of a word that were merged
         if dep is ROOT:
             ctx.problem("ROOT cannot be a dependent", dep_id)
         elif len(labels) != 1 or labels[0] not in DEPRELS:
             ctx.problem(f"relation to {dep.form!r} needs exactly one known deprel, has {labels}", dep_id)
         else:
-            incoming.setdefault(id(dep), []).append((head, labels[0]))
+            incoming.setdefault(id(dep), []).append((head, labels[0], dep_id))
     return incoming
 
 

@@ -1,14 +1,26 @@
-"""Mapping steps 1-2: read an annotation's result list into regions by layer, and file the word regions under
-the tokens they lie in."""
+"""Mapping steps 1-2: read an annotation's result list into regions by layer, and file the word regions (and the
+per-word values) under the written words they lie in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .config import LEMMA, NER, TEXT, UPOS, WORD, WORDS
+from .config import (LEMMA, NER, SEG, SEG_TEXT, TEXT, UPOS, WORD, WORDS, XPOS, XPOS_SHOWN, arabic_features,
+                     feature_of_control)
 from .config import ROOT as ROOT_CONTROL  # the control name "root"; mapping_common.ROOT is the pseudo-word
-from .mapping_common import MappingContext, Region
+from .mapping_common import MappingContext, Region, Span
 from .tasks import from_js
+
+# The per-region controls on the words, each with the layer it belongs to.
+_WORD_VALUE_LAYERS = {LEMMA: "lemma", SEG: "seg", SEG_TEXT: "seg", XPOS: "xpos", XPOS_SHOWN: "feats"}
+
+
+@dataclass
+class WordValue:
+    """One per-region value on a word region (a lemma, a segmentation, features, ...): its span and its values."""
+    region_id: str | None
+    span: Span
+    values: list
 
 
 @dataclass
@@ -16,9 +28,21 @@ class AnnotationRegions:
     """An annotation's result, sorted by what each item is; items that could not be read are problems instead."""
     words: list[Region] = field(default_factory=list)     # word regions on `words` (the word control's)
     root: list[Region] = field(default_factory=list)      # regions labelled ROOT on `words`
-    lemmas: dict[str | None, list] = field(default_factory=dict)  # region id -> its textarea values
+    # control name (lemma, seg, segmentation, xpos, feat_Case, ...) -> region id -> its values
+    values: dict[str, dict[str | None, list]] = field(default_factory=dict)
+    # the segmentation controls' values with their spans (placed by span: they speak for a written word)
+    seg: list[WordValue] = field(default_factory=list)
+    seg_text: list[WordValue] = field(default_factory=list)
     entities: list[Region] = field(default_factory=list)  # NER regions on `text`
     relations: list[dict] = field(default_factory=list)
+
+    @property
+    def lemmas(self) -> dict[str | None, list]:
+        return self.values.get(LEMMA, {})
+
+    def value_regions(self) -> set[str | None]:
+        """The ids of every region that carries a per-region value."""
+        return {rid for by_region in self.values.values() for rid in by_region}
 
 
 def read_result(ctx: MappingContext, result: list[dict]) -> AnnotationRegions:
@@ -57,7 +81,9 @@ def _read_region(ctx: MappingContext, item: dict) -> Region | None:
 
 def _file_region(ctx: MappingContext, regions: AnnotationRegions, item: dict, region: Region) -> None:
     rid, from_name, to_name = item.get("id"), item.get("from_name"), item.get("to_name")
+    value = item.get("value") or {}
     layer_off = f"{from_name} region ignored: its layer is not on"
+    feature = feature_of_control(from_name or "")
     if to_name == WORDS and from_name in (UPOS, WORD):
         if from_name != ctx.control:
             ctx.problem(layer_off, rid)
@@ -65,11 +91,16 @@ def _file_region(ctx: MappingContext, regions: AnnotationRegions, item: dict, re
             regions.words.append(region)
     elif to_name == WORDS and from_name == ROOT_CONTROL:
         regions.root.append(region)
-    elif to_name == WORDS and from_name == LEMMA:
-        if "lemma" not in ctx.layers:
+    elif to_name == WORDS and (from_name in _WORD_VALUE_LAYERS or feature in arabic_features()):
+        layer = _WORD_VALUE_LAYERS.get(from_name, "feats")
+        if layer not in ctx.layers or (from_name == XPOS_SHOWN and XPOS in ctx.layers):
             ctx.problem(layer_off, rid)
-        else:
-            regions.lemmas.setdefault(rid, []).append((item.get("value") or {}).get("text"))
+            return
+        values = value.get("choices") if item.get("type") == "choices" else value.get("text")
+        regions.values.setdefault(from_name, {}).setdefault(rid, []).append(values)
+        if from_name in (SEG, SEG_TEXT):
+            span = ctx.view.trim(region.start, region.end)
+            (regions.seg if from_name == SEG else regions.seg_text).append(WordValue(rid, span, values))
     elif to_name == TEXT and from_name == NER:
         if NER not in ctx.layers:
             ctx.problem(layer_off, rid)
@@ -77,6 +108,11 @@ def _file_region(ctx: MappingContext, regions: AnnotationRegions, item: dict, re
             regions.entities.append(region)
     else:
         ctx.problem(f"region of unknown control {from_name!r} on {to_name!r} ignored", rid)
+
+
+def flat_values(values: list | None) -> list:
+    """A control's values on one region as one flat list ([["a"], "b"] -> ["a", "b"])."""
+    return [t for v in values or [] for t in (v if isinstance(v, list) else [v])]
 
 
 def root_region_ids(ctx: MappingContext, root_regions: list[Region]) -> list[str]:
@@ -92,20 +128,26 @@ def root_region_ids(ctx: MappingContext, root_regions: list[Region]) -> list[str
 
 @dataclass
 class PlacedRegions:
-    by_token: dict[int, list[Region]] = field(default_factory=dict)  # token index -> its word regions, trimmed
-    unreadable: set[int] = field(default_factory=set)  # tokens whose regions cannot be read as a segmentation
+    by_written: dict[int, list[Region]] = field(default_factory=dict)  # written word -> its word regions, trimmed
+    unreadable: set[int] = field(default_factory=set)  # written words whose regions cannot be read as words
+    seg: dict[int, list] = field(default_factory=dict)  # written word -> its segmentation actions (WordValue)
+    seg_text: dict[int, list] = field(default_factory=dict)  # written word -> the segmentations typed (WordValue)
 
 
-def place_word_regions(ctx: MappingContext, word_regions: list[Region]) -> PlacedRegions:
-    """Trim separators off each word region and file it under the token it lies in.
+def place_word_regions(ctx: MappingContext, regions: AnnotationRegions, written) -> PlacedRegions:
+    """Trim separators off each word region and file it under the written word it lies in; the segmentation
+    values too.
 
-    A region across tokens is not applied (tokenization is fixed) and makes every token it touches keep its
-    predicted words."""
+    Inside a written word a region may cross token boundaries (tokens written together are merged); a region
+    across a space of the text is not applied and makes every written word it touches keep its predicted words."""
     view, placed = ctx.view, PlacedRegions()
-    owner: list[int | None] = [None] * len(view.text)  # character -> token index (-1: ROOT), None in gaps
-    for t, (start, end) in view.token_spans().items():
-        owner[start:end] = [t] * (end - start)
-    for r in word_regions:
+    owner: list[int | None] = [None] * len(view.text)  # character -> written word (-1: ROOT), None between them
+    root = view.root_span()
+    if root:
+        owner[root[0]:root[1]] = [-1] * (root[1] - root[0])
+    for ww in written:
+        owner[ww.span[0]:ww.span[1]] = [ww.index] * (ww.span[1] - ww.span[0])
+    for r in regions.words:
         s, e = view.trim(r.start, r.end)
         first, last = (owner[s], owner[e - 1]) if s < e else (None, None)
         if s >= e:
@@ -113,9 +155,18 @@ def place_word_regions(ctx: MappingContext, word_regions: list[Region]) -> Place
         elif first == -1 or last == -1:
             ctx.problem("the ROOT pseudo-word cannot be a word; region ignored", r.id)
         elif first is not None and first == last:
-            placed.by_token.setdefault(first, []).append(Region(r.id, s, e, r.labels))
+            placed.by_written.setdefault(first, []).append(Region(r.id, s, e, r.labels))
         else:
-            ctx.problem(f"region {view.text[s:e]!r} crosses a token gap", r.id)
+            ctx.problem(f"region {view.text[s:e]!r} crosses a space of the text (only words written together can "
+                        "be merged)", r.id)
             inside = [t for t in owner[s:e] if t is not None and t >= 0]
             placed.unreadable.update(range(min(inside), max(inside) + 1))
+    for values, target in ((regions.seg, placed.seg), (regions.seg_text, placed.seg_text)):
+        for v in values:
+            s, e = v.span
+            where = {owner[i] for i in range(s, e)} - {None} if s < e else set()
+            if len(where) == 1 and -1 not in where:
+                target.setdefault(where.pop(), []).append(v)
+            else:
+                ctx.problem("segmentation on a region that is not inside one written word ignored", v.region_id)
     return placed

@@ -10,8 +10,8 @@ from .mapping_words import Resegmentation
 
 
 def renumber(sentence: Sentence, heads: Heads, predicted_words: list[Word], reseg: Resegmentation) -> None:
-    """Write `heads` into the words and renumber them (Sentence.renumber); new words lose what described the
-    predicted ones (xpos, feats, enhanced deps, word-level MISC)."""
+    """Write `heads` into the words and renumber them (Sentence.renumber); new words have no enhanced deps and
+    only token-level MISC (their xpos, feats and lemma are what step 3 gave them)."""
     words = sentence.words
     changed = [id(w) for w in words] != [id(w) for w in predicted_words]
     position = {id(w): i for i, w in enumerate(words, 1)}
@@ -25,7 +25,7 @@ def renumber(sentence: Sentence, heads: Heads, predicted_words: list[Word], rese
         head, w.deprel = heads[id(w)]
         w.head = None if head is None else 0 if head is ROOT else head.id
         if reseg.is_new(w):
-            w.xpos = w.feats = w.deps = "_"
+            w.deps = "_"
             w.misc = format_misc({k: v for k, v in parse_misc(w.misc).items() if k in TOKEN_MISC_KEYS})
     sentence.renumber()
     if changed:

@@ -6,8 +6,8 @@ which holds the email; it is dropped here, at the door).
 
 Policies (`mudawwana pull --policy`):
 - latest: the most recently updated submitted (not cancelled) annotation.
-- majority: each annotator's latest submitted annotation votes per word and column (upos, lemma, head,
-  deprel) and per token (NER); a tie goes to the value of the most recent annotation among the tied ones.
+- majority: each annotator's latest submitted annotation votes per word and column (upos, lemma, feats as a whole,
+  xpos, head, deprel: those of the project's layers) and per token (NER); a tie goes to the value of the most recent annotation among the tied ones.
   Only when all annotators segmented the sentence the same way; otherwise the latest annotation is used and
   the sentence says so (a note in the report).
 - reviewed: the latest annotation marked as ground truth (Label Studio's star) or accepted in a review.
@@ -28,8 +28,9 @@ POLICIES = ("latest", "majority", "reviewed")
 
 # The annotation layers (annotate/config.py LAYERS) and the columns each one lets an annotator change.
 # seg changes the words themselves: it has no column, it decides whether columns can be compared at all.
-LAYER_COLUMNS = {"upos": ("upos",), "lemma": ("lemma",), "deps": ("head", "deprel"), "ner": ("ner",)}
-WORD_COLUMNS = ("upos", "lemma", "head", "deprel")
+LAYER_COLUMNS = {"upos": ("upos",), "lemma": ("lemma",), "feats": ("feats",), "xpos": ("xpos",),
+                 "deps": ("head", "deprel"), "ner": ("ner",)}
+WORD_COLUMNS = ("upos", "lemma", "feats", "xpos", "head", "deprel")
 
 
 def columns_for(layers: Iterable[str]) -> tuple[str, ...]:

@@ -13,14 +13,17 @@ from typing import Iterator, Sequence
 from label_studio_sdk.label_interface import LabelInterface
 
 from mudawwana.annotate.client import StudioError, StudioHTTPError, get_json, request, sdk_call
-from mudawwana.annotate.config import (DEFAULT_LAYERS, LEMMA, NER, ROOT, UPOS, WORDS, build_config,
-                                       check_layers)
+from mudawwana.annotate.config import (DEFAULT_LAYERS, LEMMA, NER, ROOT, SEG, UPOS, WORDS, XPOS, XPOS_SHOWN,
+                                       build_config, check_layers, feature_of_control)
 from mudawwana.corpus.errors import InputError
 
 log = logging.getLogger(__name__)
 
 IMPORT_TIMEOUT = 900.0  # seconds for one batch: the server needs ~4-6 s per 1,000 tasks on 2 cores
 EXPORT_TIMEOUT = 1800.0
+# Resends of an idempotent write answered 5xx (the SDK waits 1, 2, 4, 8, 16 s): SQLite answers 500 "database is
+# locked" to a write while another client's import holds its one write lock for longer than Django's 5 s.
+WRITE_RETRIES = 5
 EXPORT_CHUNK = 250  # task ids per export request: they go in the URL (~4 KB; proxies refuse 8 KB lines)
 IMPORT_ROUTES = ("http", "sdk")  # import_tasks(via=...): plain JSON on the SDK's connection, or its typed call
 # Older mudawwana versions read a project's layers from this description; this one reads its config's controls.
@@ -36,14 +39,48 @@ class ProjectNotFoundError(StudioError):
 
 # --- the project ----------------------------------------------------------------------------------------------
 
-def find_project(client, title: str):
-    """The project with exactly this title, or None. Several with the same title is an error: which to write to?"""
+def titled_projects(client, title: str) -> list:
+    """Every project with exactly this title, lowest id first."""
     with sdk_call(client, "the project list"):
         matches = [p for p in client.projects.list(title=title) if p.title == title]  # the filter is a substring one
-    if len(matches) > 1:
-        ids = ", ".join(str(p.id) for p in matches)
-        raise StudioError(f"{len(matches)} Label Studio projects are titled {title!r} (ids {ids}): rename all but one")
+    return sorted(matches, key=lambda p: p.id)
+
+
+def has_annotations(project) -> bool:
+    """Submitted or skipped annotations, from the counts a project listing carries."""
+    return bool((getattr(project, "total_annotations_number", 0) or 0)
+                + (getattr(project, "skipped_annotations_number", 0) or 0))
+
+
+def find_project(client, title: str):
+    """The project with exactly this title, or None.
+
+    Several with the title: the one with the lowest id, when the others hold no annotations (duplicates that
+    concurrent pushes made, which a push removes: annotate/push.py, "Concurrent pushes"); when another one holds
+    annotations it is an error: which one to write to, read from?"""
+    matches = titled_projects(client, title)
+    if len(matches) > 1 and any(has_annotations(p) for p in matches[1:]):
+        raise StudioError(ambiguous_title(title, matches))
     return matches[0] if matches else None
+
+
+def ambiguous_title(title: str, matches: Sequence) -> str:
+    ids = ", ".join(str(p.id) for p in matches)
+    annotated = ", ".join(str(p.id) for p in matches if has_annotations(p))
+    return (f"{len(matches)} Label Studio projects are titled {title!r} (ids {ids}; with annotations: {annotated}): "
+            "rename all but one")
+
+
+def delete_project(client, project_id: int) -> bool:
+    """Deletes the project; False if it was already gone."""
+    try:
+        request(client, "DELETE", f"api/projects/{project_id}/", what=f"deleting project {project_id}", timeout=120,
+                retries=WRITE_RETRIES)
+    except StudioHTTPError as e:
+        if e.status_code == 404:
+            return False
+        raise
+    return True
 
 
 def get_project(client, title: str):
@@ -56,22 +93,63 @@ def get_project(client, title: str):
     return project
 
 
+# What a pull reads of its project; the listing's other fields (about 45, several of them counts over every task)
+# cost the server ~0.2 s more for a 10,000-task project, and the SDK's pager asks for a second page.
+BRIEF_PROJECT_FIELDS = ("id", "title", "label_config", "total_annotations_number", "skipped_annotations_number")
+
+
+def get_project_brief(client, title: str):
+    """get_project in one light request: the project titled exactly `title` (the lowest id among duplicates that
+    hold no annotations, as find_project), with only BRIEF_PROJECT_FIELDS as attributes. Errors as get_project's."""
+    from types import SimpleNamespace
+
+    matches, page = [], 1
+    while True:
+        body = get_json(client, "api/projects/", {"title": title, "include": ",".join(BRIEF_PROJECT_FIELDS),
+                                                  "page": page, "page_size": 100},
+                        what=f"the projects titled {title!r}")
+        results = body.get("results", []) if isinstance(body, dict) else body
+        matches += [SimpleNamespace(**{f: p.get(f) for f in BRIEF_PROJECT_FIELDS}) for p in results
+                    if p.get("title") == title]  # the filter is a substring one
+        if not isinstance(body, dict) or not body.get("next") or not results:
+            break
+        page += 1
+    matches.sort(key=lambda p: p.id)
+    if len(matches) > 1 and any(has_annotations(p) for p in matches[1:]):
+        raise StudioError(ambiguous_title(title, matches))
+    return matches[0] if matches else get_project(client, title)  # none: get_project lists the titles there are
+
+
 def ensure_project(client, title: str, layers: Sequence[str] | None) -> tuple[object, tuple[str, ...], bool]:
-    """(project, layers, created). A reused project must have the layers asked for (None: whatever it has)."""
+    """(project, layers, created). A reused project must have the layers asked for (None: whatever it has).
+
+    Another push may create the same title at the same moment (nothing on the server prevents it): after
+    creating, the projects with the title are listed again and the lowest id wins: created is then False, and
+    ours is left for the push's reconciliation to remove (annotate/push.py, "Concurrent pushes")."""
     if len(title.strip()) < 3:
         raise InputError(f"project title {title!r} is too short: Label Studio needs at least 3 characters")
     project = find_project(client, title)
     if project is not None:
-        existing = project_layers(client, project)
-        if layers is not None and tuple(check_layers(layers)) != existing:
-            raise InputError(f"project {title!r} has the layers {','.join(existing)}, not {','.join(layers)}: "
-                             f"push with --layers {','.join(existing)}, or to a new project")
-        return project, existing, False
+        return project, _reused_layers(client, project, layers), False
     layers = check_layers(layers if layers is not None else DEFAULT_LAYERS)
     with sdk_call(client, f"creating project {title!r}"):
         project = client.projects.create(title=title, label_config=build_config(layers),
                                          description=project_description(layers))
-    return project, layers, True
+    winner = find_project(client, title)
+    if winner is None or winner.id == project.id:
+        return project, layers, True
+    # Ours is left to the push's reconciliation, which moves whatever another push put in it meanwhile.
+    log.info("project %r: %d was created at the same time as ours, %d; using %d", title, winner.id, project.id,
+             winner.id)
+    return winner, _reused_layers(client, winner, layers), False
+
+
+def _reused_layers(client, project, layers: Sequence[str] | None) -> tuple[str, ...]:
+    existing = project_layers(client, project)
+    if layers is not None and tuple(check_layers(layers)) != existing:
+        raise InputError(f"project {project.title!r} has the layers {','.join(existing)}, not {','.join(layers)}: "
+                         f"push with --layers {','.join(existing)}, or to a new project")
+    return existing
 
 
 def project_description(layers: Sequence[str]) -> str:
@@ -88,9 +166,11 @@ def set_model_version(client, project_id: int, version: str) -> None:
 
 # --- its layers, from its labeling config ---------------------------------------------------------------------
 
-# The layer each control of build_config stands for (annotate/config.py). `word` (word regions without UPOS)
-# stands for none, and seg has no control of its own: it is the words view accepting new selections.
-_LAYER_OF_CONTROL = {UPOS: "upos", LEMMA: "lemma", ROOT: "deps", NER: "ner"}
+# The layer each control of build_config stands for (annotate/config.py); feat_* controls stand for feats.
+# `word` (word regions without UPOS) stands for none; seg is the words view accepting new selections (its
+# controls came later: configs of earlier versions have none, see build_config(legacy=True)).
+_LAYER_OF_CONTROL = {UPOS: "upos", LEMMA: "lemma", ROOT: "deps", NER: "ner", SEG: "seg", XPOS: "xpos",
+                     XPOS_SHOWN: "feats"}
 
 
 def layers_from_config(config: str | None) -> tuple[str, ...] | None:
@@ -103,6 +183,7 @@ def layers_from_config(config: str | None) -> tuple[str, ...] | None:
     if interface is None:
         return None
     found = {_LAYER_OF_CONTROL[c.name] for c in interface.controls if c.name in _LAYER_OF_CONTROL}
+    found |= {"feats" for c in interface.controls if feature_of_control(c.name)}
     words = next((o for o in interface.objects if o.name == WORDS), None)
     if words is not None and words.attr.get("selectionEnabled") != "false":
         found.add("seg")
@@ -111,7 +192,10 @@ def layers_from_config(config: str | None) -> tuple[str, ...] | None:
     layers = check_layers(found)
     # Ours only if it has exactly the controls and objects build_config gives these layers: a hand-made config
     # that happens to name a control `ner` would get tasks its controls cannot show.
-    if _shape(interface) != _shape(LabelInterface(build_config(layers))):
+    shapes = [_shape(LabelInterface(build_config(layers)))]
+    if not {"feats", "xpos"} & set(layers):
+        shapes.append(_shape(LabelInterface(build_config(layers, legacy=True))))  # an earlier version's project
+    if _shape(interface) not in shapes:
         return None
     return layers
 
@@ -174,28 +258,64 @@ def updated_after(timestamp: str | None) -> dict | None:
         {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": timestamp}]}}
 
 
+def count_tasks(client, project_id: int) -> int:
+    """The number of tasks of the project: one one-task request."""
+    body = get_json(client, "api/tasks/", {"project": project_id, "page": 1, "page_size": 1, "include": "id"},
+                    what=f"the number of tasks of project {project_id}")
+    return int(body.get("total", 0))
+
+
+def delete_tasks(client, project_id: int, task_ids: Sequence[int], chunk_size: int = 1000) -> int:
+    """Deletes these tasks of the project (ids of other projects or of deleted tasks are ignored): the Data
+    Manager's delete action, one request per `chunk_size` ids (one DELETE per task costs ~0.2 s each)."""
+    deleted = 0
+    for i in range(0, len(task_ids), chunk_size):
+        chunk = list(task_ids[i:i + chunk_size])
+        body = json.dumps({"selectedItems": {"all": False, "included": chunk}}).encode()
+        resp = request(client, "POST", "api/dm/actions", params={"id": "delete_tasks", "project": project_id},
+                       what=f"deleting {len(chunk)} tasks of project {project_id}", body=body, timeout=IMPORT_TIMEOUT,
+                       retries=WRITE_RETRIES)
+        deleted += int(resp.json().get("processed_items") or 0)
+    return deleted
+
+
+def split_annotated(client, project_id: int, task_ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """(tasks without, tasks with an annotation, submitted or skipped, or a draft) of these ones of the project,
+    from the annotation rows themselves (the tasks API's full tasks), not from the task's counters: those stayed
+    0 for annotations made through the API on PostgreSQL (docs/label-studio.md). Ids gone meanwhile, or of
+    another project, are in neither."""
+    free, held = [], []
+    for i in range(0, len(task_ids), EXPORT_CHUNK):
+        chunk = list(task_ids[i:i + EXPORT_CHUNK])
+        query = {"selectedItems": {"all": False, "included": chunk}}
+        for t in list_tasks(client, project_id, include=None, fields="all", query=query, page_size=len(chunk)):
+            (held if t.get("annotations") or t.get("drafts") else free).append(t["id"])
+    return sorted(free), sorted(held)
+
+
 def task_data(client, task_id: int) -> dict:
     with sdk_call(client, f"task {task_id}"):
         return client.tasks.get(task_id).data or {}
 
 
-def import_tasks(client, project_id: int, tasks: list[dict], *, via: str = "http") -> int:
+def import_tasks(client, project_id: int, tasks: list[dict], *, via: str = "http", retries: int = 0) -> int:
     """Import one batch (one request, one server transaction); returns the number of tasks created.
 
-    No retries: a retried import that had reached the server would duplicate the batch. The caller lists
-    the project again instead (rerun the push)."""
+    No retries by default: a retried import that had reached the server would duplicate the batch. The caller
+    lists the project again instead (rerun the push), or removes duplicates afterwards as push does
+    (annotate/push.py, "Concurrent pushes"): it retries 5xx answers such as SQLite's "database is locked"."""
     what = f"an import of {len(tasks)} tasks into project {project_id}"
     if via == "sdk":
         with sdk_call(client, what):
             resp = client.projects.import_tasks(project_id, request=tasks,
-                                                request_options={"timeout": IMPORT_TIMEOUT, "max_retries": 0})
+                                                request_options={"timeout": IMPORT_TIMEOUT, "max_retries": retries})
         return int(resp.task_count or 0)
     if via != "http":
         raise ValueError(f"via must be one of {IMPORT_ROUTES}, not {via!r}")
     body = json.dumps(tasks, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     log.debug("importing %d tasks (%d bytes) into project %d", len(tasks), len(body), project_id)
     resp = request(client, "POST", f"api/projects/{project_id}/import", what=what, body=body,
-                   timeout=IMPORT_TIMEOUT, retries=0)
+                   timeout=IMPORT_TIMEOUT, retries=retries)
     return int(resp.json().get("task_count") or 0)
 
 
@@ -269,3 +389,26 @@ def _export(client, project_id: int, ids: list[int]) -> list[dict]:
     return get_json(client, f"api/projects/{project_id}/export",
                     {"exportType": "JSON", "download_all_tasks": "true", "ids[]": ids},
                     what=f"an export of {len(ids)} tasks of project {project_id}", timeout=EXPORT_TIMEOUT)
+
+
+# --- re-predicting existing tasks (annotate/retrain.py) ----------------------------------------------------------
+
+def import_predictions(client, project_id: int, predictions: list[dict]) -> int:
+    """Create predictions on existing tasks, one request for the batch: each item is
+    `{"task": id, "result": [...], "model_version": "...", "score": optional}`. Returns how many were created.
+
+    No retries: a resent batch that had reached the server would add each prediction twice. Label Studio does
+    not validate them (docs/label-studio.md): validate client-side first (annotate/tasks.py validate_task)."""
+    if not predictions:
+        return 0
+    body = json.dumps(predictions, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    resp = request(client, "POST", f"api/projects/{project_id}/import/predictions",
+                   what=f"an import of {len(predictions)} predictions into project {project_id}", body=body,
+                   timeout=IMPORT_TIMEOUT, retries=0)
+    return int(resp.json().get("created") or 0)
+
+
+def update_task_data(client, task_id: int, data: dict) -> None:
+    """Replace a task's `data` (its meta, annotations and predictions stay as they are)."""
+    body = json.dumps({"data": data}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    request(client, "PATCH", f"api/tasks/{task_id}", what=f"an update of task {task_id}", body=body, timeout=120)

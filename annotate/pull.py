@@ -6,17 +6,22 @@ annotation (unannotated, skipped = every annotation cancelled) and, with the `re
 reviewed one, are counted and not written.
 
 An annotation that cannot be mapped is never dropped silently: it is reported with its task id and reason, and
-listed in the state file. Without --strict the sentence it would have produced is left out of the output (no
-stale or half-mapped sentence is exported in its place); with --strict the pull fails and writes nothing.
+listed in the state file. By default the sentence it would have produced is left out of the output (no stale or
+half-mapped sentence is exported in its place); with --partial it is written with the corrections that could be
+mapped (the rest keeps its predicted value) and `annotation_status = partial`; with --strict the pull fails and
+writes nothing. Every pull reports every sentence left out, those of earlier incremental pulls whose tasks did not
+change since included (`PullReport.left_out`).
 
 Incremental pulls: beside the output a small state file (`<output>.pull-state.json`) remembers the project id,
-the policy, which task each written sentence came from, and a watermark (the largest task `updated_at` seen,
-capped by the server's clock when the pull began). The next pull fetches only tasks updated after it (a Data
-Manager filter on `updated_at`, in the one timestamp form the server accepts) and merges them into the existing
-output, in the project's task order. A different project, policy or layer set, or an output edited since,
-makes a full pull. Deleted tasks are only noticed by a full pull (`full=True`, `mudawwana pull --full`).
+the policy, which task each written sentence came from, the output's sha256, and a watermark (the largest task
+`updated_at` seen, capped by the server's clock when the pull began). The next pull fetches only tasks updated
+after it (a Data Manager filter on `updated_at`, in the one timestamp form the server accepts) and merges them
+into the existing output, in the project's task order, copying the other sentences as they were written; with
+nothing fetched the output is left as it is. A different project, policy or layer set, or an output edited since
+(its sha256 differs), makes a full pull. Deleted tasks are only noticed by a full pull (`full=True`,
+`mudawwana pull --full`).
 
-Metadata comments added to each written sentence: annotation_status (submitted | reviewed | majority),
+Metadata comments added to each written sentence: annotation_status (submitted | reviewed | majority | partial),
 annotators (pseudonyms: a salted hash of the Label Studio user id, never an email; those whose annotation made
 the sentence) and, when several annotators annotated the task, agreement (mean pairwise agreement over the
 project's columns, 3 decimals; left out when their segmentations differ: words cannot then be aligned).
@@ -28,6 +33,7 @@ from both (a line with one of these keys already in the pushed file is overwritt
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -41,9 +47,10 @@ from mudawwana.annotate.policies import (POLICIES, Annotation, TaskRecord, colum
                                          normalize_task, parse_time, pseudonym, sentence_agreement)
 from mudawwana.annotate.projects import exported_tasks, get_project, project_layers
 from mudawwana.corpus.conllu_io import ConlluError, format_sentence, read_conllu
+from mudawwana.corpus.clitics import CLITICS
 from mudawwana.corpus.data_model import META_AGREEMENT, META_ANNOTATORS, META_STATUS, Sentence
 from mudawwana.corpus.errors import InputError, MudawwanaError
-from mudawwana.corpus.files import atomic_writer, write_json_atomic
+from mudawwana.corpus.files import atomic_writer, file_sha256, write_json_atomic
 from mudawwana.corpus.ud_validator import refusal, validate_sentence
 from mudawwana.corpus.ud_values import make_valid
 
@@ -53,7 +60,8 @@ Progress = Callable[[int, "int | None"], None]
 STATE_SUFFIX = ".pull-state.json"
 STATE_FORMAT = 1
 ADDED_META = (META_STATUS, META_ANNOTATORS, META_AGREEMENT)
-TYPED_COLUMNS = ("form", "lemma")  # the columns annotators type into, rather than choose from a list
+TYPED_COLUMNS = ("form", "lemma", "xpos")  # the columns annotators type into, rather than choose from a list
+PARTIAL = "partial"  # annotation_status of a sentence written with only the corrections that could be mapped
 
 
 class PullError(MudawwanaError):
@@ -67,7 +75,17 @@ class MappingFailure:
     annotation_id: int
     annotator: str  # pseudonym
     reason: str
-    used: bool = True  # the policy needed this annotation (so the sentence was left out)
+    used: bool = True  # the policy needed this annotation (so the sentence was left out, or written partial)
+    partial: bool = False  # --partial: the sentence was written with the corrections that could be mapped
+
+    @property
+    def left_out(self) -> bool:
+        return self.used and not self.partial
+
+    @classmethod
+    def from_state(cls, item: dict) -> MappingFailure:
+        return cls(**{k: item[k] for k in ("task_id", "sent_id", "annotation_id", "annotator", "reason") if k in item},
+                   used=item.get("used", True), partial=item.get("partial", False))
 
 
 @dataclass
@@ -88,11 +106,34 @@ class PullReport:
     unreviewed: int = 0             # policy reviewed: annotated but no reviewed annotation
     removed: int = 0                # incremental: sentences in the old output that are no longer written
     statuses: dict[str, int] = field(default_factory=dict)
-    unmappable: list[MappingFailure] = field(default_factory=list)
+    unmappable: list[MappingFailure] = field(default_factory=list)  # of the tasks fetched by this pull
+    # incremental: the failures of earlier pulls whose tasks were not fetched again (their sentences are still left
+    # out, or still partial)
+    carried: list[MappingFailure] = field(default_factory=list)
+    partial: bool = False            # --partial
+    clitics: str | None = None       # --clitics (None: each sentence's own convention)
     notes: list[tuple[int, str | None, str]] = field(default_factory=list)  # (task id, sent id, note)
     watermark: str | None = None
     full_reason: str | None = None  # why a pull that could have been incremental was not
     seconds: float = 0.0
+
+    @property
+    def left_out(self) -> list[MappingFailure]:
+        """Every task whose sentence is not in the output because its annotation could not be mapped: this pull's
+        and those carried from earlier ones, by task id (one per task)."""
+        return _by_task(f for f in (*self.carried, *self.unmappable) if f.left_out)
+
+    @property
+    def partial_sentences(self) -> list[MappingFailure]:
+        """Every task written with `annotation_status = partial` (this pull's and carried ones), by task id."""
+        return _by_task(f for f in (*self.carried, *self.unmappable) if f.partial)
+
+
+def _by_task(failures) -> list[MappingFailure]:
+    out: dict[int, MappingFailure] = {}
+    for f in failures:
+        out.setdefault(f.task_id, f)
+    return [out[t] for t in sorted(out)]
 
 
 # --- tasks ------------------------------------------------------------------------------------------------------
@@ -121,25 +162,35 @@ def normalize_since(value: str) -> str:
 # --- mapping -----------------------------------------------------------------------------------------------------
 
 def map_annotation(task: TaskRecord, annotation: Annotation, layers: Sequence[str], *,
-                   project_id: int | None = None) -> tuple[Sentence | None, MappingFailure | None]:
+                   project_id: int | None = None, partial: bool = False, clitics: str | None = None,
+                   ) -> tuple[Sentence | None, MappingFailure | None]:
+    """The annotation's sentence, or None, and what could not be mapped, or None. With `partial` an annotation
+    with problems still gives its sentence (the mappable corrections applied) next to its failure
+    (`failure.partial`); a crash of the mapping, or a sentence the UD validator rejects, gives none."""
     from mudawwana.annotate.mapping import annotation_to_sentence
 
     who = pseudonym(project_id if project_id is not None else 0, annotation.user_id)
     try:
-        sentence, problems = annotation_to_sentence(task.data, annotation.result, layers=layers)
+        sentence, problems = annotation_to_sentence(task.data, annotation.result, layers=layers, clitics=clitics)
     except Exception as e:  # noqa: BLE001 - a mapping crash is one more unmappable annotation
         return None, MappingFailure(task.id, task.sent_id, annotation.id, who, f"{type(e).__name__}: {e}")
+    failure = None
     if problems:
         reason = "; ".join(_problem_text(p) for p in problems)
-        return None, MappingFailure(task.id, task.sent_id, annotation.id, who, reason)
-    # What annotators type (lemmas, the forms of re-segmented words) gets the rules model output gets (NFC, no
-    # stray spaces); a sentence the UD validator still rejects is left out and reported like an unmappable one,
+        failure = MappingFailure(task.id, task.sent_id, annotation.id, who, reason, partial=partial)
+        if not partial:
+            return None, failure
+    # What annotators type (lemmas, XPOS, the forms of re-segmented words) gets the rules model output gets (NFC,
+    # no stray spaces); a sentence the UD validator still rejects is left out and reported like an unmappable one,
     # so the pulled file never fails `udvalidate --lang ar --level 2` and no one else's work is held back.
     make_valid(sentence, TYPED_COLUMNS)
     invalid = validate_sentence(sentence)
     if invalid:
-        return None, MappingFailure(task.id, task.sent_id, annotation.id, who, refusal(task.sent_id, invalid))
-    return sentence, None
+        reason = refusal(task.sent_id, invalid)
+        if failure is not None:
+            reason = f"{failure.reason}; and what could be mapped: {reason}"
+        return None, MappingFailure(task.id, task.sent_id, annotation.id, who, reason)
+    return sentence, failure
 
 
 def _problem_text(p) -> str:
@@ -157,7 +208,8 @@ class _Outcome:
 
 def resolve_task(task: TaskRecord, *, policy: str, layers: Sequence[str], project_id: int,
                  report: PullReport) -> _Outcome:
-    """Apply the policy to one task; failures and notes go to the report."""
+    """Apply the policy to one task; failures and notes go to the report (report.partial and report.clitics say
+    how annotations are mapped)."""
     submitted = task.submitted()
     cancelled = [a for a in task.annotations if a.was_cancelled]
     if not task.annotations:
@@ -181,15 +233,19 @@ def resolve_task(task: TaskRecord, *, policy: str, layers: Sequence[str], projec
 
     # Map every submitted annotation the output depends on: the used ones, and the voters for the agreement.
     mapped: dict[int, Sentence] = {}
-    failed_used = False
+    failed_used = partial_used = False
     for a in {a.id: a for a in [*used, *voters]}.values():
-        sentence, failure = map_annotation(task, a, layers, project_id=project_id)
+        sentence, failure = map_annotation(task, a, layers, project_id=project_id, partial=report.partial,
+                                           clitics=report.clitics)
         if failure is not None:
             failure.used = a in used
-            failed_used |= failure.used
             report.unmappable.append(failure)
-        else:
+            failed_used |= failure.used and sentence is None
+            partial_used |= failure.used and sentence is not None
+        if sentence is not None and failure is None:
             mapped[a.id] = sentence
+        elif sentence is not None and a in used:
+            mapped[a.id] = sentence  # --partial: the corrections that could be mapped
     if failed_used:
         return _Outcome("unmappable")
 
@@ -202,6 +258,8 @@ def resolve_task(task: TaskRecord, *, policy: str, layers: Sequence[str], projec
     else:
         sentence = mapped[used[0].id]
         status = "reviewed" if policy == "reviewed" else "submitted"
+    if partial_used:
+        status = PARTIAL
     sentence.set_meta(META_STATUS, status)
     sentence.set_meta(META_ANNOTATORS, ",".join(dict.fromkeys(pseudonym(project_id, a.user_id) for a in used)))
     # A number or nothing (export reads it as a float): no value when the annotators' segmentations differ
@@ -243,22 +301,28 @@ def strip_added_meta(sentence: Sentence) -> Sentence:
 # --- the pull: plan (what the previous pull leaves, from when to fetch), transfer, write -----------------------
 
 def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest", since: str | None = None,
-                strict: bool = False, full: bool = False, progress: Progress | None = None) -> PullReport:
+                strict: bool = False, full: bool = False, partial: bool = False, clitics: str | None = None,
+                progress: Progress | None = None) -> PullReport:
     """Write the project's corrected sentences to `out_path` (CoNLL-U, atomically); see the module docstring.
 
     since: fetch only tasks updated after this ISO timestamp (default: the watermark of the previous pull
     to the same output, else everything). strict: fail on any unmappable annotation, writing nothing.
-    full: ignore the previous pull (fetch every task, rewrite the output).
+    full: ignore the previous pull (fetch every task, rewrite the output). partial: write a sentence whose
+    annotation could only partly be mapped, with what could be (`annotation_status = partial`), instead of leaving
+    it out. clitics: how re-segmented words are written as tokens, "mwt" (multi-word tokens) or "tokens" (glued
+    tokens); None: as each pushed sentence writes its clitics (annotate/mapping_tokens.py).
     """
     if policy not in POLICIES:
         raise InputError(f"unknown policy {policy!r}: choose from {', '.join(POLICIES)}")
+    if clitics is not None and clitics not in CLITICS:
+        raise InputError(f"unknown clitics convention {clitics!r}: choose from {', '.join(CLITICS)}")
     since = normalize_since(since) if since is not None else None  # a bad timestamp fails before any request
     start = time.perf_counter()
     out_path = Path(out_path)
     project = get_project(client, project_title)
     layers = project_layers(client, project)
     report = PullReport(project_id=project.id, project_title=project.title, policy=policy, layers=tuple(layers),
-                        output=str(out_path))
+                        output=str(out_path), partial=partial, clitics=clitics)
     previous = plan_pull(out_path, project.id, policy, layers, since=since, full=full, report=report)
     fetched = fetch_sentences(client, project.id, policy, layers, report, progress)
     if strict and report.unmappable:
@@ -272,8 +336,26 @@ def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest",
 class PreviousPull:
     """What the previous pull to the same output leaves to this one."""
 
-    sentences: dict[int, Sentence] = field(default_factory=dict)  # by task id: kept unless fetched again
+    sent_ids: dict[int, str] = field(default_factory=dict)  # by task id, in task order: kept unless fetched again
     failures: list[dict] = field(default_factory=list)  # its unmappable annotations, as its state file lists them
+    output: Path | None = None
+    output_sha256: str | None = None  # the output is byte for byte what the previous pull wrote (its state's hash)
+    parsed: dict[int, str] | None = None  # the kept sentences' texts, when they had to be read to check the output
+
+    def texts(self) -> dict[int, str]:
+        """Each kept sentence's CoNLL-U text as the previous pull wrote it, by task id: read only when some task
+        changed (an unchanged output is not read at all, its hash is checked in plan_pull)."""
+        if self.parsed is not None:
+            return self.parsed
+        if not self.sent_ids:
+            return {}
+        # Our own file: format_sentence texts, each ending in the one blank line of the file (no sentence has an
+        # empty line), in the order of the state's `written`.
+        blocks = self.output.read_bytes().decode("utf-8").split("\n\n")[:-1]
+        if len(blocks) != len(self.sent_ids):
+            raise PullError(f"{self.output} no longer has the {len(self.sent_ids)} sentences the last pull wrote: "
+                            "pull again with --full")
+        return {tid: block + "\n\n" for tid, block in zip(self.sent_ids, blocks)}
 
 
 def plan_pull(out_path: Path, project_id: int, policy: str, layers, *, since: str | None, full: bool,
@@ -281,6 +363,8 @@ def plan_pull(out_path: Path, project_id: int, policy: str, layers, *, since: st
     """What to keep of the previous output, and from when to fetch (report.since, .incremental, .full_reason)."""
     state = load_state(state_path_for(out_path))
     previous, why = (None, "--full") if full else _previous_pull(state, out_path, project_id, policy, layers)
+    if previous is not None:
+        previous, why = _same_mapping(state, report, previous)
     if since is not None:
         report.since = since
     elif previous is not None:
@@ -291,20 +375,44 @@ def plan_pull(out_path: Path, project_id: int, policy: str, layers, *, since: st
     return previous or PreviousPull()
 
 
+def _same_mapping(state: dict, report: PullReport, previous: PreviousPull) -> tuple[PreviousPull | None, str]:
+    """The previous pull, when it mapped annotations as this one does (--partial, --clitics); else None and why."""
+    if bool(state.get("partial", False)) != report.partial:
+        return None, "--partial " + ("given" if report.partial else "left out") + " this time"
+    if state.get("clitics") != report.clitics:
+        return None, "--clitics changed"
+    return previous, ""
+
+
 def _previous_pull(state: dict | None, out_path: Path, project_id: int, policy: str,
                    layers) -> tuple[PreviousPull | None, str]:
-    """The previous pull's sentences and failures when this pull can build on them; else None and why not."""
+    """The previous pull's sentences and failures when this pull can build on them; else None and why not.
+
+    The output must be what the previous pull wrote: the sha256 its state records (reading 10,000 sentences'
+    file for its hash takes ~50 ms, parsing it ~1 s). A state file without the hash (written by an older version)
+    has its output parsed and compared sentence by sentence instead."""
     usable, why = _previous_usable(state, project_id, policy, layers, out_path)
     if not usable:
         return None, why
+    written = {int(t): sid for t, sid in state.get("written", {}).items()}
+    failures = state.get("unmappable", [])
+    recorded = state.get("output_sha256")
+    if recorded is not None:
+        try:
+            digest = file_sha256(out_path)
+        except OSError as e:
+            return None, f"could not read the previous output ({e})"
+        if digest != recorded:
+            return None, "the output was changed since the last pull"
+        return PreviousPull(written, failures, output=out_path, output_sha256=digest), ""
     try:
         by_sid = {s.sent_id: s for s in read_conllu(out_path)}
     except (ConlluError, OSError) as e:
         return None, f"could not read the previous output ({e})"
-    written = {int(t): sid for t, sid in state.get("written", {}).items()}
     if set(by_sid) != set(written.values()) or len(by_sid) != len(written):
         return None, "the output was changed since the last pull"
-    return PreviousPull({tid: by_sid[sid] for tid, sid in written.items()}, state.get("unmappable", [])), ""
+    return PreviousPull(written, failures, output=out_path,
+                        parsed={tid: format_sentence(by_sid[sid]) for tid, sid in written.items()}), ""
 
 
 def _previous_usable(state: dict | None, project_id: int, policy: str, layers, out_path: Path) -> tuple[bool, str]:
@@ -364,22 +472,37 @@ def _strict_error(report: PullReport, out_path: Path) -> PullError:
 def write_pull(out_path: Path, project, policy: str, layers, previous: PreviousPull, fetched: FetchedSentences,
                report: PullReport) -> None:
     """The previous sentences updated with the fetched ones, in task order, then the state file for the next pull
-    (each written atomically). report.removed, .watermark and .total_written are set here."""
-    sentences = dict(previous.sentences)
+    (each written atomically). report.removed, .watermark and .total_written are set here.
+
+    Nothing fetched and an output that is still what the previous pull wrote: it is not rewritten (it would come
+    out byte-identical); only the state file is. Otherwise the kept sentences are copied as the previous pull wrote
+    them, without parsing them again."""
+    sent_ids = dict(previous.sent_ids)
+    texts: dict[int, str] = {}
     for tid, sentence in fetched.sentences.items():
         if sentence is None:
-            report.removed += sentences.pop(tid, None) is not None
+            report.removed += sent_ids.pop(tid, None) is not None
         else:
-            sentences[tid] = sentence
-    order = sorted(sentences)
-    _check_unique_sent_ids(sentences, order)
+            sent_ids[tid] = sentence.sent_id
+            texts[tid] = format_sentence(sentence)
+    order = sorted(sent_ids)
+    _check_unique_sent_ids(sent_ids, order)
     report.watermark = _watermark(fetched, report.since)
-    failures = [f for f in previous.failures if f.get("task_id") not in fetched.sentences]
-    failures += [asdict(f) for f in report.unmappable]
+    carried = [f for f in previous.failures if f.get("task_id") not in fetched.sentences]
+    report.carried = [MappingFailure.from_state(f) for f in carried]
+    failures = carried + [asdict(f) for f in report.unmappable]
 
-    with atomic_writer(out_path) as f:
-        for tid in order:
-            f.write(format_sentence(sentences[tid]))
+    if fetched.sentences or previous.output_sha256 is None:
+        if len(texts) < len(order):
+            texts = {**previous.texts(), **texts}
+        digest = hashlib.sha256()
+        with atomic_writer(out_path) as f:
+            for tid in order:
+                f.write(texts[tid])
+                digest.update(texts[tid].encode("utf-8"))
+        output_sha256 = digest.hexdigest()
+    else:
+        output_sha256 = previous.output_sha256
     report.total_written = len(order)
     write_state(state_path_for(out_path), {
         "format": STATE_FORMAT,
@@ -387,9 +510,12 @@ def write_pull(out_path: Path, project, policy: str, layers, previous: PreviousP
         "project_title": project.title,
         "policy": policy,
         "layers": list(layers),
+        "partial": report.partial,
+        "clitics": report.clitics,
         "watermark": report.watermark,
         "pulled_at": format_time(datetime.now(timezone.utc)),
-        "written": {str(tid): sentences[tid].sent_id for tid in order},
+        "written": {str(tid): sent_ids[tid] for tid in order},
+        "output_sha256": output_sha256,
         "unmappable": failures,
     })
 
@@ -404,10 +530,10 @@ def _watermark(fetched: FetchedSentences, since: str | None) -> str | None:
     return format_time(max(candidates)) if candidates else None
 
 
-def _check_unique_sent_ids(sentences: dict[int, Sentence], order: list[int]) -> None:
+def _check_unique_sent_ids(sent_ids: dict[int, str], order: list[int]) -> None:
     seen: dict[str, int] = {}
     for tid in order:
-        sid = sentences[tid].sent_id
+        sid = sent_ids[tid]
         if sid in seen:
             raise PullError(f"tasks {seen[sid]} and {tid} both hold sentence {sid!r} (pushed twice by another tool?): "
                             "delete one in Label Studio and pull again")
@@ -416,4 +542,4 @@ def _check_unique_sent_ids(sentences: dict[int, Sentence], order: list[int]) -> 
 
 __all__ = ["pull_corpus", "PullReport", "MappingFailure", "PullError", "fetch_tasks", "map_annotation",
            "resolve_task", "state_path_for", "load_state", "strip_added_meta", "normalize_since",
-           "ADDED_META"]
+           "ADDED_META", "PARTIAL"]

@@ -1,8 +1,9 @@
 """Sentence -> Label Studio task: the data the two views show plus a prediction with one region per word.
 
 Label Studio is only a view: the task keeps the sentence's full CoNLL-U (`conllu`), the source of truth for what
-the interface does not show (xpos, feats, enhanced deps, misc), and annotate/mapping.py rebuilds the corrected
-sentence from it and the annotation. Region ids `w<word id>` are the join key (they survive Submit: docs/label-studio.md).
+the interface does not show (enhanced deps, misc, features it cannot show), and annotate/mapping.py rebuilds the
+corrected sentence from it and the annotation. Region ids `w<word id>` are the join key (they survive Submit:
+docs/label-studio.md); a word's per-region values (lemma, segmentation, features, XPOS) share its region's id.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from label_studio_sdk.label_interface import LabelInterface
 from mudawwana.corpus.conllu_io import format_sentence
 from mudawwana.corpus.data_model import Sentence
 
-from .config import (DEFAULT_LAYERS, LEMMA, NER, ROOT, ROOT_LABEL, TEXT, WORD_LABEL, WORDS,
-                     check_layers, word_control)
+from .config import (DEFAULT_LAYERS, LEMMA, NER, ROOT, ROOT_LABEL, SEG_JOINER, SEG_TEXT, TEXT, WORD_LABEL, WORDS,
+                     XPOS, XPOS_SHOWN, arabic_features, check_layers, feature_control, word_control)
 
 MWT_JOINER = "+"      # between the words of one multi-word token: و+ب+أن+ه
 TOKEN_GAP = " · "     # between tokens with whitespace between them in the original text
@@ -62,6 +63,34 @@ def display_words(sentence: Sentence, *, root: bool = False) -> tuple[str, list[
             spans.append(WordSpan(word.id, pos, pos + len(word.form), ti))
             add(word.form)
     return "".join(parts), spans
+
+
+def written_word_forms(sentence: Sentence) -> list[str]:
+    """Per word, the segmentation of the written word it belongs to (a maximal run of the text without
+    whitespace: tokens written together, each with its words) as the `segmentation` box shows it: و+قع."""
+    out: list[str] = []
+    group: list = []
+    for ti, tok in enumerate(sentence.tokens):
+        group.extend(tok.words)
+        if tok.space_after or ti == len(sentence.tokens) - 1:
+            form = SEG_JOINER.join(w.form for w in group)
+            out.extend([form] * len(group))
+            group = []
+    return out
+
+
+def parse_feats(feats: str) -> dict[str, str]:
+    """`Case=Gen|Number=Sing` -> {"Case": "Gen", "Number": "Sing"} (order kept; "_" -> {})."""
+    if not feats or feats == "_":
+        return {}
+    return dict(item.partition("=")[::2] for item in feats.split("|"))
+
+
+def shown_features(feats: str) -> dict[str, str]:
+    """The features of a FEATS value that the feats layer shows (and prefills): those UD permits for Arabic with
+    one permitted value. Any other (a multi-value, a feature of another language) is kept as it is."""
+    allowed = arabic_features()
+    return {k: v for k, v in parse_feats(feats).items() if k in allowed and v in allowed[k][0]}
 
 
 def text_sha1(text: str) -> str:
@@ -139,6 +168,7 @@ def prediction_result(sentence: Sentence, layers: Sequence[str], words: str, spa
     layers = check_layers(layers)
     control = word_control(layers)
     by_id = {w.id: w for w in sentence.words}
+    segmentation = dict(zip((w.id for w in sentence.words), written_word_forms(sentence)))
     result: list[dict] = []
     root_region: dict = {}
     if control:
@@ -153,10 +183,18 @@ def prediction_result(sentence: Sentence, layers: Sequence[str], words: str, spa
             # A word without a tag still gets its region, with no label (the mapping gives back "_").
             result.append({"id": f"w{word.id}", "from_name": control, "to_name": WORDS, "type": "labels",
                            "value": {**value, "labels": [] if label == "_" else [label]}})
+            # Per-region values: same id as the word region; Label Studio stores the span with each.
+            at = {"start": value["start"], "end": value["end"]}
             if "lemma" in layers:
-                # Per-region TextArea: same id as the word region; Label Studio stores the span with it.
-                result.append({"id": f"w{word.id}", "from_name": LEMMA, "to_name": WORDS, "type": "textarea",
-                               "value": {"start": value["start"], "end": value["end"], "text": [word.lemma]}})
+                result.append(_per_region(word.id, LEMMA, "textarea", {**at, "text": [word.lemma]}))
+            if "seg" in layers:
+                result.append(_per_region(word.id, SEG_TEXT, "textarea", {**at, "text": [segmentation[word.id]]}))
+            if "xpos" in layers or "feats" in layers:
+                name = XPOS if "xpos" in layers else XPOS_SHOWN
+                result.append(_per_region(word.id, name, "textarea", {**at, "text": [word.xpos]}))
+            if "feats" in layers:
+                for feature, v in shown_features(word.feats).items():
+                    result.append(_per_region(word.id, feature_control(feature), "choices", {**at, "choices": [v]}))
     if "deps" in layers:
         # ROOT goes last: the editor numbers regions in result order, so word n shows as "n:TAG".
         result.append(root_region)
@@ -173,6 +211,10 @@ def prediction_result(sentence: Sentence, layers: Sequence[str], words: str, spa
             result.append({"id": f"n{ent.start_token}", "from_name": NER, "to_name": TEXT, "type": "labels",
                            "value": {**_span_value(text, first.start, last.end), "labels": [ent.label]}})
     return result
+
+
+def _per_region(word_id: int, control: str, kind: str, value: dict) -> dict:
+    return {"id": f"w{word_id}", "from_name": control, "to_name": WORDS, "type": kind, "value": value}
 
 
 @lru_cache(maxsize=16)

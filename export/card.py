@@ -6,7 +6,10 @@ must write the same bytes. Every list is sorted.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Iterator
 
 from datasets import DatasetInfo
 from datasets.info import DatasetInfosDict
@@ -35,6 +38,41 @@ class CardInput:
     info: DatasetInfo  # features and per-split sizes, for the YAML `dataset_info`
     stats: CorpusStats
     invalid: list[InvalidSentence]
+    # `mudawwana report`'s rounds.json (annotate/edit_rates.py build_report): the edit rates per model and the
+    # retraining rounds, rendered under "How the corpus was made". None: see training_report() below.
+    training_report: dict | None = None
+    # Annotated sentences left out of the corpus because their annotations could not be mapped back (the pull's
+    # PullReport.left_out); None: not known (the corpus did not come from a pull). See left_out_sentences() below.
+    left_out: int | None = None
+
+
+# The report for cards built while this is set (`mudawwana export --report`), for callers that build a CardInput
+# without the field (export_job.export_corpus does not take a report yet).
+_TRAINING_REPORT: ContextVar[dict | None] = ContextVar("training_report", default=None)
+
+
+# The left-out count for cards built while this is set (`mudawwana export`, from its pull), like _TRAINING_REPORT.
+_LEFT_OUT: ContextVar[int | None] = ContextVar("left_out", default=None)
+
+
+@contextmanager
+def left_out_sentences(n: int | None) -> Iterator[None]:
+    """Cards built inside count `n` annotated sentences left out (unmappable) unless their CardInput says."""
+    token = _LEFT_OUT.set(n)
+    try:
+        yield
+    finally:
+        _LEFT_OUT.reset(token)
+
+
+@contextmanager
+def training_report(report: dict | None) -> Iterator[None]:
+    """Cards built inside get `report` (rounds.json of `mudawwana report`) unless their CardInput has its own."""
+    token = _TRAINING_REPORT.set(report)
+    try:
+        yield
+    finally:
+        _TRAINING_REPORT.reset(token)
 
 
 def size_category(n: int) -> str:
@@ -66,7 +104,8 @@ def _body(c: CardInput, splits: list[str]) -> list[str]:
            f"An Arabic corpus annotated with Universal Dependencies (lemmas, UPOS, features, dependency trees) "
            f"and named entities, {s.sentences:,} sentences, made with mudawwana (stanza pre-annotation, "
            "correction in Label Studio, export).", ""]
-    out += _files(c, splits) + _splits(c, splits) + _schema(c) + _upos(s) + _making(s) + _validation(c)
+    out += _files(c, splits) + _splits(c, splits) + _schema(c) + _upos(s) + _making(s) + _left_out(c) + _rounds(c)
+    out += _validation(c)
     out += ["## Source and license", "",
             c.source_description or "The source of the text was not given (`--source`).", "",
             f"License: `{c.license}`." + (" Set it with `--license`." if c.license == "unknown" else ""), ""]
@@ -155,6 +194,25 @@ def _making(s: CorpusStats) -> list[str]:
         out.append("Normalization: no sentence records a normalized text (`# text_norm`); the annotations refer "
                    "to the original text.")
     return out + [""]
+
+
+def _left_out(c: CardInput) -> list[str]:
+    n = c.left_out if c.left_out is not None else _LEFT_OUT.get()
+    if n is None:
+        return []
+    return [f"Left out: {n:,} annotated sentences whose annotations could not be mapped back to CoNLL-U (`mudawwana "
+            "pull` lists each with its reason; `--partial` keeps their mappable corrections, with "
+            "`annotation_status = partial`).", ""]
+
+
+def _rounds(c: CardInput) -> list[str]:
+    """The annotation report's tables: what annotators changed per model, and the retraining rounds."""
+    report = c.training_report if c.training_report is not None else _TRAINING_REPORT.get()
+    if not report:
+        return []
+    from mudawwana.annotate.report_table import report_markdown
+
+    return report_markdown(report, level=3)
 
 
 def _validation(c: CardInput) -> list[str]:

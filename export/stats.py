@@ -34,6 +34,10 @@ class CorpusStats:
     _last_doc: dict = field(default_factory=dict)  # split -> key of its last document
 
     def add(self, split: str, doc_key: str, sentence: Sentence, meta: AnnotationMeta) -> None:
+        self.add_counts(split, doc_key, len(sentence.tokens), upos_of(sentence), meta)
+
+    def add_counts(self, split: str, doc_key: str, tokens: int, upos: tuple[str, ...], meta: AnnotationMeta) -> None:
+        """`add` from a sentence's counts (what export's sentence cache keeps): `upos` has one tag per word."""
         counts = self.splits.setdefault(split, SplitCounts())
         # Documents are contiguous in the input (the reader carries `# newdoc` forward), so a new
         # document is a change of key: no set of every document id needs to be kept.
@@ -41,10 +45,9 @@ class CorpusStats:
             counts.documents += 1
             self._last_doc[split] = doc_key
         counts.sentences += 1
-        counts.tokens += len(sentence.tokens)
-        for token in sentence.tokens:
-            counts.words += len(token.words)
-            self.upos.update(w.upos for w in token.words)
+        counts.tokens += tokens
+        counts.words += len(upos)
+        self.upos.update(upos)
         self.model_versions[meta.model_version or "(none recorded)"] += 1
         self.status[meta.status or "(none recorded)"] += 1
         self.annotators_per_sentence[len(meta.annotators)] += 1
@@ -60,3 +63,8 @@ class CorpusStats:
     @property
     def sentences(self) -> int:
         return sum(c.sentences for c in self.splits.values())
+
+
+def upos_of(sentence: Sentence) -> tuple[str, ...]:
+    """The UPOS of every syntactic word, in order."""
+    return tuple(w.upos for token in sentence.tokens for w in token.words)

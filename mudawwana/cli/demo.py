@@ -70,18 +70,27 @@ def demo(
         pushed = push_corpus(client, corpus, project, progress=advance)
     console.print(f"{pushed.imported} new tasks, {pushed.already_present} already there", highlight=False)
 
-    typer.echo(follow_up(server, project, report, workdir))
+    typer.echo(follow_up(server, project, report, workdir, project_id=pushed.project_id))
 
 
-def follow_up(server, project: str, report, workdir: Path) -> str:
+def follow_up(server, project: str, report, workdir: Path, *, project_id: int | None = None) -> str:
     """What to do next, with commands that run as printed (`mudawwana` may not be on PATH: see command_prefix)."""
     me = command_prefix()
     data = shlex.quote(str(server.data_dir))
+    # Label Studio's "Label All Tasks" (the label stream): Submit opens the next task; from a task opened in the
+    # Data Manager's list, Submit stays on it (docs/labeling-interface.md).
+    stream = (f"{server.url}/projects/{project_id}/data?labeling=1" if project_id is not None
+              else f'{server.url}, project "{project}", "Label All Tasks"')
     return (f"""
 Annotators can start: open {server.url} and log in
   user:     {server.username}
   password: {server.password}
 Project "{project}": {report.sentences} sentences pre-annotated by {report.model_version}.
+Annotate them one after the other ("Label All Tasks": Submit opens the next one):
+  {stream}
+Click a word, then a tag or its key; the panel under the words has its lemma and the segmentation of its
+written word (j join, f split off the first letter, l split off a pronoun suffix). Features are a layer of
+their own: push to a new project with --layers upos,lemma,seg,feats,ner. Guide: docs/labeling-interface.md.
 
 For the other commands (push, pull, agreement, export), set the environment in your shell:
   eval "$({me} studio --detach --data-dir {data})"

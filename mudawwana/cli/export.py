@@ -40,6 +40,12 @@ def export(
                                           "(incrementally: only tasks changed since the last export), then export."),
     policy: Policy = typer.Option(Policy.latest, "--policy", help="With --project: which annotation makes the "
                                   "sentence (see `mudawwana pull --help`)."),
+    partial: bool = typer.Option(False, "--partial", help="With --project: keep a sentence whose annotation can "
+                                 "only partly be mapped back, with its mappable corrections (annotation_status = "
+                                 "partial), instead of leaving it out (see `mudawwana pull --help`)."),
+    training_report: Optional[Path] = typer.Option(None, "--report", metavar="REPORT",
+                                                   help="rounds.json of `mudawwana report` (or its folder): its "
+                                                        "edit rates and retraining rounds go into the card."),
     url: Optional[str] = LS_URL_OPTION,
     api_key: Optional[str] = LS_API_KEY_OPTION,
 ) -> None:
@@ -53,10 +59,13 @@ def export(
         fail("give a corrected CoNLL-U file, or --project NAME to pull it from Label Studio first")
     if project is None and not corrected.is_file():
         fail(f"{corrected}: no such file")
+    report = _read_report(training_report) if training_report is not None else None  # before any pull
     if project is not None:
-        corrected = _pull(project, corrected or out.with_name(out.name + "-corrected.conllu"), policy.value, url,
-                          api_key)
-    result = _export(corrected, out, name=name, schema=schema.value, ratios=split_ratios,
+        corrected, left_out = _pull(project, corrected or out.with_name(out.name + "-corrected.conllu"),
+                                    policy.value, partial, url, api_key)
+    else:
+        left_out = _left_out_of_previous_pull(corrected)
+    result = _export(corrected, out, report, left_out, name=name, schema=schema.value, ratios=split_ratios,
                      allow_invalid=allow_invalid, source_description=source, license=license)
     _summary(result)
     if push_to_hub:
@@ -66,26 +75,62 @@ def export(
         console.print(f"pushed to {url}", highlight=False)
 
 
-def _pull(project: str, corrected: Path, policy: str, url: Optional[str], api_key: Optional[str]) -> Path:
-    """Pull into `corrected` (its state file makes the next pull, and so the next export, incremental)."""
+def _pull(project: str, corrected: Path, policy: str, partial: bool, url: Optional[str],
+          api_key: Optional[str]) -> tuple[Path, int]:
+    """Pull into `corrected` (its state file makes the next pull, and so the next export, incremental); the number
+    of sentences left out, each listed (those of earlier pulls too: a rerun lists them again)."""
     from mudawwana.annotate.client import connect
     from mudawwana.annotate.pull import pull_corpus
+    from mudawwana.cli.pull import print_left_out
 
     client = connect(url, api_key)
     with progress_bar("Pulling", unit="tasks") as advance:
-        report = pull_corpus(client, project, corrected, policy=policy, progress=advance)
+        report = pull_corpus(client, project, corrected, policy=policy, partial=partial, progress=advance)
     console.print(f"pulled {report.fetched} changed tasks from {project!r}: {report.total_written} corrected "
-                  f"sentences in {corrected}", highlight=False)
-    for f in report.unmappable:
-        console.print(f"[yellow]unmappable[/] task {f.task_id} ({f.sent_id}): {f.reason} -- left out; fix it in "
-                      "Label Studio and rerun", highlight=False)
-    return corrected
+                  f"sentences in {corrected}, {len(report.left_out)} left out", highlight=False)
+    print_left_out(report, corrected)
+    return corrected, len(report.left_out)
 
 
-def _export(conllu_path: Path, out: Path, **options) -> ExportResult:
+def _left_out_of_previous_pull(corrected: Path) -> Optional[int]:
+    """A file written by `mudawwana pull`: the sentences its state file says were left out, each listed; None for a
+    file that did not come from a pull."""
+    from mudawwana.annotate.pull import MappingFailure, load_state, state_path_for
+
+    state = load_state(state_path_for(corrected))
+    if state is None:
+        return None
+    failures = [MappingFailure.from_state(f) for f in state.get("unmappable", [])]
+    left_out = sorted({f.task_id: f for f in failures if f.left_out}.values(), key=lambda f: f.task_id)
+    for f in left_out:
+        console.print(f"[yellow]left out[/] task {f.task_id} ({f.sent_id}) by the pull that wrote {corrected}: "
+                      f"{f.reason}", highlight=False)
+    return len(left_out)
+
+
+def _read_report(path: Path) -> dict:
+    """The rounds.json of `mudawwana report` (given as the file or its folder), checked before exporting."""
+    import json
+
+    from mudawwana.corpus.errors import InputError
+
+    file = path / "rounds.json" if path.is_dir() else path
+    try:
+        report = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise InputError(f"--report {path}: cannot read {file} ({e}); give the rounds.json `mudawwana report` "
+                         "wrote") from None
+    if not isinstance(report, dict) or not isinstance(report.get("models"), list):
+        raise InputError(f"--report {path}: {file} is not the rounds.json of `mudawwana report`")
+    return report
+
+
+def _export(conllu_path: Path, out: Path, report: Optional[dict], left_out: Optional[int], **options) -> ExportResult:
+    from mudawwana.export.card import left_out_sentences, training_report
     from mudawwana.export.export_job import export_corpus
 
-    with progress_bar("Exporting", unit="sentences") as advance:
+    with progress_bar("Exporting", unit="sentences") as advance, training_report(report), \
+            left_out_sentences(left_out):
         return export_corpus(conllu_path, out, progress=advance, **options)
 
 

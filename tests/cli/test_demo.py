@@ -95,3 +95,14 @@ def test_the_printed_commands_run_in_a_shell(monkeypatch, tmp_path):
                           env={"PATH": str(tmp_path / "empty"), "NO_COLOR": "1"})
     assert done.returncode == 0, done.stderr
     assert "--data-dir" in done.stdout
+
+
+def test_annotators_are_sent_to_the_label_stream(tmp_path):
+    """Submit in Label Studio's label stream ("Label All Tasks") opens the next task (tests/annotate/test_editor.py
+    measures it): the printed instructions open the project there."""
+    server = SimpleNamespace(url="http://127.0.0.1:8080", username="a@b.c", password="pw",
+                             data_dir=tmp_path / "label-studio")
+    report = SimpleNamespace(sentences=3, model_version="m@1")
+    text = follow_up(server, "mudawwana demo", report, tmp_path, project_id=7)
+    assert "  http://127.0.0.1:8080/projects/7/data?labeling=1\n" in text
+    assert "Submit opens the next one" in text and "j join" in text
