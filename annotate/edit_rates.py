@@ -30,8 +30,9 @@ from mudawwana.corpus.data_model import Sentence
 
 COLUMNS = ("upos", "lemma", "feats", "head", "deprel")
 RATES = (*COLUMNS, "seg", "any")
-# The layer (annotate/config.py LAYERS) that lets an annotator change each measure; feats: none.
-LAYER_OF = {"upos": "upos", "lemma": "lemma", "head": "deps", "deprel": "deps", "seg": "seg", "entities": "ner"}
+# The layer (annotate/config.py LAYERS) that lets an annotator change each measure.
+LAYER_OF = {"upos": "upos", "lemma": "lemma", "feats": "feats", "head": "deps", "deprel": "deps", "seg": "seg",
+            "entities": "ner"}
 
 
 @dataclass

@@ -71,8 +71,9 @@ def test_entities_added_and_removed():
 def test_rates_of_layers_not_shown_are_none():
     c = EditCounts(sentences=1, words=10, compared=10)
     rates = c.rates(("upos", "lemma"))
-    assert rates["upos"] == 0.0 and rates["lemma"] == 0.0 and rates["feats"] == 0.0
-    assert rates["head"] is None and rates["deprel"] is None and rates["seg"] is None
+    assert rates["upos"] == 0.0 and rates["lemma"] == 0.0
+    assert rates["feats"] is None and rates["head"] is None and rates["deprel"] is None and rates["seg"] is None
+    assert c.rates(("upos", "lemma", "feats"))["feats"] == 0.0  # the feats layer lets annotators change FEATS
     assert EditCounts().rates()["upos"] is None  # nothing compared
 
 
@@ -105,6 +106,6 @@ def test_report_joins_rounds_and_edits_in_round_order():
     lines = report_markdown(report, level=2)
     text = "\n".join(lines)
     assert "## What annotators changed, per model" in text and "## Retraining rounds" in text
-    assert "| 0 | `base@1` | 1 | 4 | 0.0 | 0.0 | 0.0 | 0.0 | 0.0 | 0.0 | 0.0 | – | 50.0 | 5.0 |" in lines
+    assert "| 0 | `base@1` | 1 | 4 | 0.0 | 0.0 | – | 0.0 | 0.0 | 0.0 | 0.0 | – | 50.0 | 5.0 |" in lines  # no feats layer: –
     assert "| 1 | 59 | 6 | 50.0 → 60.0 | – → – | – → – | 5.0 → 9.5 | yes |" in lines
     assert any(line.startswith("| 2 |") and line.endswith("| no |") for line in lines)
