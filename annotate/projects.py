@@ -94,7 +94,8 @@ def get_project(client, title: str):
 
 
 # What a pull reads of its project; the listing's other fields (about 45, several of them counts over every task)
-# cost the server ~0.2 s more for a 10,000-task project, and the SDK's pager asks for a second page.
+# cost the server ~0.2 s more for a 10,000-task project, and the SDK's pager asks for a second page
+# (docs/label-studio.md, "Pulling annotations").
 BRIEF_PROJECT_FIELDS = ("id", "title", "label_config", "total_annotations_number", "skipped_annotations_number")
 
 

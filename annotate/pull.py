@@ -45,7 +45,7 @@ from typing import Callable, Iterator, Sequence
 from mudawwana.annotate.client import server_now
 from mudawwana.annotate.policies import (POLICIES, Annotation, TaskRecord, columns_for, format_time, majority_sentence,
                                          normalize_task, parse_time, pseudonym, sentence_agreement)
-from mudawwana.annotate.projects import exported_tasks, get_project, project_layers
+from mudawwana.annotate.projects import exported_tasks, get_project_brief, project_layers
 from mudawwana.corpus.conllu_io import ConlluError, format_sentence, read_conllu
 from mudawwana.corpus.clitics import CLITICS
 from mudawwana.corpus.data_model import META_AGREEMENT, META_ANNOTATORS, META_STATUS, Sentence
@@ -319,7 +319,7 @@ def pull_corpus(client, project_title: str, out_path, *, policy: str = "latest",
     since = normalize_since(since) if since is not None else None  # a bad timestamp fails before any request
     start = time.perf_counter()
     out_path = Path(out_path)
-    project = get_project(client, project_title)
+    project = get_project_brief(client, project_title)
     layers = project_layers(client, project)
     report = PullReport(project_id=project.id, project_title=project.title, policy=policy, layers=tuple(layers),
                         output=str(out_path), partial=partial, clitics=clitics)
@@ -341,6 +341,7 @@ class PreviousPull:
     output: Path | None = None
     output_sha256: str | None = None  # the output is byte for byte what the previous pull wrote (its state's hash)
     parsed: dict[int, str] | None = None  # the kept sentences' texts, when they had to be read to check the output
+    state: dict | None = None  # its state file
 
     def texts(self) -> dict[int, str]:
         """Each kept sentence's CoNLL-U text as the previous pull wrote it, by task id: read only when some task
@@ -351,10 +352,11 @@ class PreviousPull:
             return {}
         # Our own file: format_sentence texts, each ending in the one blank line of the file (no sentence has an
         # empty line), in the order of the state's `written`.
-        blocks = self.output.read_bytes().decode("utf-8").split("\n\n")[:-1]
-        if len(blocks) != len(self.sent_ids):
-            raise PullError(f"{self.output} no longer has the {len(self.sent_ids)} sentences the last pull wrote: "
-                            "pull again with --full")
+        data = self.output.read_bytes()
+        blocks = data.decode("utf-8").split("\n\n")[:-1]
+        if hashlib.sha256(data).hexdigest() != self.output_sha256 or len(blocks) != len(self.sent_ids):
+            raise PullError(f"{self.output} changed while this pull ran (it is no longer the {len(self.sent_ids)} "
+                            "sentences the last pull wrote): pull again")
         return {tid: block + "\n\n" for tid, block in zip(self.sent_ids, blocks)}
 
 
@@ -404,14 +406,14 @@ def _previous_pull(state: dict | None, out_path: Path, project_id: int, policy: 
             return None, f"could not read the previous output ({e})"
         if digest != recorded:
             return None, "the output was changed since the last pull"
-        return PreviousPull(written, failures, output=out_path, output_sha256=digest), ""
+        return PreviousPull(written, failures, output=out_path, output_sha256=digest, state=state), ""
     try:
         by_sid = {s.sent_id: s for s in read_conllu(out_path)}
     except (ConlluError, OSError) as e:
         return None, f"could not read the previous output ({e})"
     if set(by_sid) != set(written.values()) or len(by_sid) != len(written):
         return None, "the output was changed since the last pull"
-    return PreviousPull(written, failures, output=out_path,
+    return PreviousPull(written, failures, output=out_path, state=state,
                         parsed={tid: format_sentence(by_sid[sid]) for tid, sid in written.items()}), ""
 
 
@@ -475,8 +477,8 @@ def write_pull(out_path: Path, project, policy: str, layers, previous: PreviousP
     (each written atomically). report.removed, .watermark and .total_written are set here.
 
     Nothing fetched and an output that is still what the previous pull wrote: it is not rewritten (it would come
-    out byte-identical); only the state file is. Otherwise the kept sentences are copied as the previous pull wrote
-    them, without parsing them again."""
+    out byte-identical), nor is the state file when only its `pulled_at` would change. Otherwise the kept
+    sentences are copied as the previous pull wrote them, without parsing them again."""
     sent_ids = dict(previous.sent_ids)
     texts: dict[int, str] = {}
     for tid, sentence in fetched.sentences.items():
@@ -504,7 +506,7 @@ def write_pull(out_path: Path, project, policy: str, layers, previous: PreviousP
     else:
         output_sha256 = previous.output_sha256
     report.total_written = len(order)
-    write_state(state_path_for(out_path), {
+    state = {
         "format": STATE_FORMAT,
         "project_id": project.id,
         "project_title": project.title,
@@ -517,7 +519,10 @@ def write_pull(out_path: Path, project, policy: str, layers, previous: PreviousP
         "written": {str(tid): sent_ids[tid] for tid in order},
         "output_sha256": output_sha256,
         "unmappable": failures,
-    })
+    }
+    if previous.state is not None and {**previous.state, "pulled_at": None} == {**state, "pulled_at": None}:
+        return  # the state file says it already (its pulled_at is that of the last pull that changed something)
+    write_state(state_path_for(out_path), state)
 
 
 def _watermark(fetched: FetchedSentences, since: str | None) -> str | None:

@@ -5,7 +5,8 @@ Usage: .venv/bin/python benchmarks/export.py [--sizes 1000,10000,100000] [--chan
 
 Inputs are the bundled UD Arabic-PUD sample repeated, each copy with new sent_ids and doc_ids (so the
 validator sees unique ids and the documents spread over the splits). Each export runs in a fresh child process,
-so one run's memory cannot hide in another's; the child reports:
+so one run's memory cannot hide in another's, after os.sync() (so no run waits on the previous one's writes); the
+child reports:
 - peak RSS (VmHWM), which includes pages of memory-mapped Arrow files that datasets reads back;
 - peak anonymous RSS (RssAnon, sampled every 20 ms): the heap, i.e. what streaming must keep flat.
 The goal is a 100k/10k ratio of about 1 for the anonymous peak.
@@ -111,6 +112,9 @@ def child(input_path: str, out_dir: str, cache: str) -> None:
 
 
 def run_child(input_path: Path, out_dir: Path, cache: Path | None) -> dict:
+    # The previous run's ~600 MB (at 100k sentences) still being written back would slow this one's reads and
+    # fsyncs: a maintainer's next export comes hours later. Start every run on a disk with nothing pending.
+    os.sync()
     done = subprocess.run([sys.executable, __file__, "--child", str(input_path), str(out_dir),
                            str(cache) if cache else "-"], capture_output=True, text=True)
     if done.returncode != 0:

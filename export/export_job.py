@@ -42,7 +42,8 @@ from .sentence_cache import SentenceCache, context, default_cache_path
 from .splits import CONLLU_SPLIT, DEFAULT_RATIOS, SPLITS, document_key, parse_ratios, split_of
 from .staging import staged_directory
 from .stats import CorpusStats, SplitCounts, upos_of
-from .validate import UD_LANG, UD_LEVEL, InvalidSentence, SentenceValidator, schema_problems
+from .validate import (AUDITED_UDTOOLS, UD_LANG, UD_LEVEL, InvalidSentence, SentenceValidator, schema_problems,
+                       udtools_version)
 from .writer import RowCodec, SplitWriter
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def _check_options(conllu_path: Path, name: str, schema: str) -> None:
 # Step 1: read, split, validate, encode.
 
 def _open_cache(cache: str | Path | bool | None, out_dir: Path, schema: str) -> SentenceCache | None:
-    if cache is False:
+    if cache is False or udtools_version() not in AUDITED_UDTOOLS:  # no replays: nothing to cache
         return None
     path = default_cache_path(out_dir) if cache is None or cache is True else Path(cache)
     opened = SentenceCache(path, context(schema, UD_LANG, UD_LEVEL))

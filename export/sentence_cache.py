@@ -3,17 +3,18 @@ changed does the work only for those (maintainers rerun `export --project` after
 
 Keyed by the sentence's exact input text (its lines, as corpus/conllu_io.py's reader delimits them; an entry
 holds only where the document id the reader carries to it is the one it records, or it names its own), under a
-context: the cache format, the Python version, the versions of
-udtools, udapi, conllu and regex, the source of the modules that decide an entry (_MODULES: a change to one makes
-every key new), the schema and the validator's language and level. Each entry holds that sentence's CoNLL-U text as
-written, sent_id, document, annotation metadata, counts for the card, its UD validation (errors with lines relative
-to the sentence, replayed by export/validate.py), schema problems and dataset row. The files an export writes are
-byte-identical with or without it (tests/export/test_incremental.py). Entries are marshal data compressed with lz4.
+context: the cache format, the Python version, the versions of udtools, udapi, conllu, regex and pyarrow, the source
+of the modules that decide an entry (_MODULES: a change to one makes every key new), the schema and the validator's
+language and level. Each entry holds that sentence's CoNLL-U text as written, sent_id, document, annotation
+metadata, counts for the card, its UD validation (errors with lines relative to the sentence, replayed by
+export/validate.py), schema problems and dataset row (export/writer.py's RowCodec tuple): marshal data, compressed
+with lz4. The files an export writes are byte-identical with or without it (tests/export/test_incremental.py).
 
 Where: `.NAME-export-cache.sqlite` beside the export directory NAME (export_corpus's `cache` picks another file or
 none). The first export to a directory creates it, and removes it again if that export fails; later exports, refused
 ones included, read and update it. Size: entries of sentences the latest complete export did not use are dropped
-at its end, so it holds about one entry per sentence of the corpus (~2 KB each). Deleting it is always
+at its end, so it holds about one entry per sentence of the corpus, ~2.8 KB each (280 MB for 100,000 sentences,
+half the export's own size: benchmarks/export.py); a file more than half free after that is compacted (VACUUM). Deleting it is always
 safe (the next export is a full one). SQLite in WAL mode: two exports at once (two terminals) both read and write
 it, waiting up to BUSY_TIMEOUT for the other's write; an entry is a pure function of its key, so whatever one run
 wrote is right for the other (one may drop entries the other still wanted: that costs time, never correctness).
@@ -91,7 +92,6 @@ class SentenceCache:
         self._created = not path.exists()
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[bytes, bytes]] = []
-        self._used: set[bytes] = set()
         self.hits = self.misses = 0
         try:
             self._db = self._connect()
@@ -108,6 +108,8 @@ class SentenceCache:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints; a lost tail is only a cache miss
             db.execute("CREATE TABLE IF NOT EXISTS sentences (key BLOB PRIMARY KEY, value BLOB NOT NULL)")
+            # This export's entries (found or put), for `finish`: kept by SQLite, not in our memory.
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key BLOB PRIMARY KEY) WITHOUT ROWID")
         except BaseException:
             db.close()
             raise
@@ -160,7 +162,11 @@ class SentenceCache:
                 continue
             if isinstance(entry, tuple):
                 out[key] = entry
-                self._used.add(key)
+        try:
+            self._db.executemany("INSERT OR IGNORE INTO temp.used (key) VALUES (?)", ((k,) for k in out))
+        except sqlite3.Error as e:
+            self._fail("read", e)
+            return {}
         self.hits += len(out)
         self.misses += len(keys) - len(out)
         return out
@@ -169,7 +175,6 @@ class SentenceCache:
         """Store the entry of a sentence computed afresh (written in batches of FLUSH_EVERY)."""
         if self._db is None:
             return
-        self._used.add(key)
         self._pending.append((key, _encode(value)))
         if len(self._pending) >= FLUSH_EVERY:
             self._flush()
@@ -180,6 +185,8 @@ class SentenceCache:
         try:
             with _transaction(self._db):
                 self._db.executemany("INSERT OR REPLACE INTO sentences (key, value) VALUES (?, ?)", self._pending)
+                self._db.executemany("INSERT OR IGNORE INTO temp.used (key) VALUES (?)",
+                                     ((k,) for k, _ in self._pending))
         except sqlite3.Error as e:
             self._fail("write", e)
         self._pending.clear()
@@ -190,14 +197,17 @@ class SentenceCache:
         if self._db is None:
             return
         try:
-            (count,) = self._db.execute("SELECT count(*) FROM sentences").fetchone()
-            if count > len(self._used):
-                self._db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key BLOB PRIMARY KEY) WITHOUT ROWID")
+            (count,), (used,) = (self._db.execute(f"SELECT count(*) FROM {t}").fetchone()
+                                 for t in ("sentences", "temp.used"))
+            if count > used:
                 with _transaction(self._db):
-                    self._db.execute("DELETE FROM temp.used")
-                    self._db.executemany("INSERT INTO temp.used (key) VALUES (?)", ((k,) for k in self._used))
                     self._db.execute("DELETE FROM sentences WHERE key NOT IN (SELECT key FROM temp.used)")
-                    self._db.execute("DELETE FROM temp.used")
+                # Freed pages are reused by later entries; a file more than half free (after an upgrade made
+                # every key new, or a corpus shrank) is rewritten to its entries' size.
+                (free,), (pages,) = (self._db.execute(f"PRAGMA {p}").fetchone() for p in ("freelist_count",
+                                                                                         "page_count"))
+                if free * 2 > pages:
+                    self._db.execute("VACUUM")
         except sqlite3.Error as e:
             self._fail("prune", e)
 

@@ -5,11 +5,11 @@ fingerprints the generator function, writes into the shared HF cache and names f
 fingerprint; the writer flushes every WRITER_BATCH_SIZE rows, so memory stays flat, and its output depends
 only on the rows.
 
-Rows travel as `RowCodec` tuples: a column per feature, and a list of structs (`words`, `tokens`, `entities`) as
-one tuple per struct field rather than one dict per item. That is what the export's sentence cache keeps
-(export/sentence_cache.py: unmarshalling it is ~3x faster than dicts), and each batch of them becomes Arrow arrays
-with the features' own Arrow types, without datasets' per-batch type inference and cast (`ArrowWriter.write`):
-about twice as fast, the same bytes (tests/export/test_incremental.py).
+Rows travel as `RowCodec` tuples: a column per feature, a list of structs (`words`, `tokens`, `entities`) as one
+tuple per struct field rather than one dict per item, strings as UTF-8 bytes. That is what the export's sentence
+cache keeps (export/sentence_cache.py: unmarshalling it is ~4x faster than dicts of str), and each batch of them
+becomes Arrow arrays with the features' own Arrow types, without datasets' per-batch type inference and cast
+(`ArrowWriter.write`): about twice as fast, the same bytes (tests/export/test_incremental.py).
 """
 
 from __future__ import annotations
@@ -27,36 +27,70 @@ WRITER_BATCH_SIZE = 1000  # rows held in memory before a record batch is written
 
 
 class RowCodec:
-    """Dataset rows (dicts, as the schema modules make them) <-> tuples of columns, and tuples -> Arrow arrays."""
+    """Dataset rows (dicts, as the schema modules make them) <-> tuples of columns, and tuples -> Arrow arrays.
+
+    Strings travel as their UTF-8 bytes: unmarshalled as bytes and handed to Arrow as binary (then cast to string,
+    which only checks them), they cost less than half of what str objects do, both ways."""
 
     def __init__(self, features: Features) -> None:
-        self._columns = []  # (name, Arrow type, struct field names or None)
+        self._columns = []  # (name, Arrow type, kind): "s" string, "ls" list of strings, a tuple (list of structs:
+        # for each field whether it is a string), None anything else
         for field in features.arrow_schema:
-            item = field.type.value_type if pa.types.is_list(field.type) else None
-            struct = [f.name for f in item] if item is not None and pa.types.is_struct(item) else None
-            self._columns.append((field.name, field.type, struct))
+            type_ = field.type
+            item = type_.value_type if pa.types.is_list(type_) else None
+            if pa.types.is_string(type_):
+                kind = "s"
+            elif item is not None and pa.types.is_string(item):
+                kind = "ls"
+            elif item is not None and pa.types.is_struct(item):
+                kind = tuple(pa.types.is_string(f.type) for f in item)
+            else:
+                kind = None
+            self._columns.append((field.name, type_, kind))
 
     def encode(self, row: dict) -> tuple:
         out = []
-        for name, _, struct in self._columns:
+        for name, type_, kind in self._columns:
             value = row[name]
-            if struct is not None and value is not None:
-                value = (len(value), *(tuple(item[key] for item in value) for key in struct))
+            if value is None or kind is None:
+                pass
+            elif kind == "s":
+                value = _utf8(value)
+            elif kind == "ls":
+                value = tuple(_utf8(v) for v in value)
+            else:
+                keys = [f.name for f in type_.value_type]
+                value = (len(value), *(tuple(_utf8(item[key]) for item in value) if is_string
+                                       else tuple(item[key] for item in value) for key, is_string in zip(keys, kind)))
             out.append(value)
         return tuple(out)
 
     def arrays(self, rows: list[tuple]) -> dict[str, pa.Array]:
         """The batch's columns, with the features' Arrow types."""
         columns = {}
-        for i, (name, type_, struct) in enumerate(self._columns):
+        for i, (name, type_, kind) in enumerate(self._columns):
             values = [row[i] for row in rows]
-            columns[name] = _list_of_structs(values, type_, len(struct)) if struct is not None \
-                else pa.array(values, type=type_)
+            if kind == "s":
+                columns[name] = _strings(values)
+            elif kind == "ls":
+                columns[name] = pa.array(values, type=pa.list_(pa.binary())).cast(type_)
+            elif kind is not None:
+                columns[name] = _list_of_structs(values, type_, kind)
+            else:
+                columns[name] = pa.array(values, type=type_)
         return columns
 
 
-def _list_of_structs(values: list, type_: pa.ListType, n_fields: int) -> pa.Array:
-    offsets, flat, nulls, total = [0], [[] for _ in range(n_fields)], [], 0
+def _utf8(value):
+    return value.encode("utf-8") if value.__class__ is str else value
+
+
+def _strings(values: list) -> pa.Array:
+    return pa.array(values, type=pa.binary()).cast(pa.string())  # the cast checks the UTF-8, copies nothing
+
+
+def _list_of_structs(values: list, type_: pa.ListType, kind: tuple[bool, ...]) -> pa.Array:
+    offsets, flat, nulls, total = [0], [[] for _ in kind], [], 0
     for value in values:
         if value is None:
             nulls.append(len(offsets) - 1)
@@ -66,7 +100,8 @@ def _list_of_structs(values: list, type_: pa.ListType, n_fields: int) -> pa.Arra
                 column.extend(items)
         offsets.append(total)
     item = type_.value_type
-    children = [pa.array(column, type=item.field(k).type) for k, column in enumerate(flat)]
+    children = [_strings(column) if is_string else pa.array(column, type=item.field(k).type)
+                for k, (column, is_string) in enumerate(zip(flat, kind))]
     structs = pa.StructArray.from_arrays(children, fields=list(item))
     mask = None
     if nulls:

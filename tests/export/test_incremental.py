@@ -241,6 +241,17 @@ def test_the_cache_keeps_only_the_latest_export_s_sentences(sample_sentences, tm
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out-export-cache.sqlite", "in.conllu", "out"]
 
 
+def test_a_mostly_unused_cache_is_compacted(sample_sentences, tmp_path):
+    src, out = tmp_path / "in.conllu", tmp_path / "out"
+    write_conllu(sample_sentences(120), src)
+    export_corpus(src, out)
+    size = default_cache_path(out).stat().st_size
+    write_conllu(sample_sentences(130)[120:], src)  # 10 sentences, none seen before
+    export_corpus(src, out)
+    assert _entries(default_cache_path(out)) == 10
+    assert default_cache_path(out).stat().st_size < size / 4
+
+
 def _entries(path) -> int:
     db = sqlite3.connect(path)
     try:
