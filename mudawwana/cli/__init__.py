@@ -14,7 +14,7 @@ from mudawwana.cli.app import app
 
 # Importing a command module registers its subcommand on `app`.
 _COMMANDS = ("train", "tag", "convert", "studio", "push", "pull", "agreement", "export", "demo",
-             "train_curve", "retrain", "report")
+             "train_curve", "retrain", "report", "serve", "connect_backend")
 for _name in _COMMANDS:
     try:
         importlib.import_module(f"mudawwana.cli.{_name}")
