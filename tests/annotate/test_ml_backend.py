@@ -22,6 +22,8 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -281,3 +283,42 @@ def _pull(client, title: str, out: Path) -> Path:
 def _finished_round(url: str, auth) -> dict | None:
     training = (backend_health(url, auth) or {}).get("training") or {}
     return training if training.get("last") and not training.get("running") else None
+
+
+@pytest.mark.slow
+@pytest.mark.labelstudio
+def test_connect_backend_starts_serve_and_registers_it(loopback_studio, tiny_model_dir, sample, tmp_path):
+    """The command a project lead types: `connect-backend --model-dir` starts `serve` in the background and
+    registers it; Label Studio then gets our predictions from it."""
+    client = connect(loopback_studio.url, loopback_studio.api_key)
+    write_conllu(sample[:3], tmp_path / "three.conllu")
+    project_id = push_corpus(client, tmp_path / "three.conllu", "ml-backend-cli", layers=LAYERS).project_id
+    model_dir = tmp_path / "news"
+    shutil.copytree(tiny_model_dir, model_dir)
+    port = free_port()
+    script = Path(sys.executable).parent / "mudawwana"  # the console script users run
+    done = subprocess.run([str(script), "connect-backend", "--project", "ml-backend-cli", "--model-dir",
+                           str(model_dir), "--port", str(port), "--url", loopback_studio.url, "--api-key",
+                           loopback_studio.api_key], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "NO_COLOR": "1"})
+    pid = next((int(line.split("=")[1]) for line in done.stdout.splitlines()
+                if line.startswith("export MUDAWWANA_BACKEND_PID=")), None)
+    try:
+        assert done.returncode == 0, done.stderr
+        # messages on stderr; stdout holds only the `export` lines, for `eval "$(mudawwana connect-backend ...)"`
+        assert "registered the ML backend" in done.stderr and f"127.0.0.1:{port}" in done.stderr
+        assert done.stdout.splitlines() == [f"export MUDAWWANA_BACKEND_URL=http://127.0.0.1:{port}",
+                                            f"export MUDAWWANA_BACKEND_PID={pid}"]
+        [ml] = get_json(client, "api/ml", {"project": project_id}, what="ML backends")
+        assert ml["url"] == f"http://127.0.0.1:{port}" and ml["state"] == "CO"  # Connected
+        version = backend_health(ml["url"])["model_version"]
+        tasks = sorted(_tasks(client, project_id))
+        assert _retrieve(client, project_id, tasks)["processed_items"] == 3
+        assert all(version in {p["model_version"] for p in task["predictions"]}
+                   for task in _tasks(client, project_id).values())
+        assert loopback_studio.api_key not in done.stdout + done.stderr
+    finally:
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+    log_text = (tmp_path / "news.backend.log").read_text()
+    assert loopback_studio.api_key not in log_text
