@@ -124,8 +124,9 @@ def report_cycles(ctx: MappingContext, heads: Heads, region_word: dict[str, Word
     for w in ctx.sentence.words:
         path, cur = [], w
         while cur is not None and cur is not ROOT and id(cur) not in done:
-            if cur in path:
-                cycle = path[path.index(cur):]
+            at = next((k for k, x in enumerate(path) if x is cur), None)  # identity: two new words may be equal
+            if at is not None:
+                cycle = path[at:]
                 ctx.problem("cycle: " + " -> ".join(x.form for x in cycle), region_id_of(region_word, cycle[0]))
                 break
             path.append(cur)
