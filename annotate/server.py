@@ -154,7 +154,16 @@ def describe_database(url: str | None) -> str:
 # --- finding the executable -----------------------------------------------------------------------------------
 
 def managed_venv() -> Path:
-    return Path(os.environ.get("MUDAWWANA_LS_VENV") or Path.home() / ".cache/mudawwana/label-studio-venv")
+    """Label Studio's own virtualenv: $MUDAWWANA_LS_VENV; else `.ls-venv` beside the virtualenv we run in, where
+    scripts/bootstrap.sh puts it (so a new shell without the variable finds it instead of installing a second
+    one); else one under ~/.cache."""
+    explicit = os.environ.get("MUDAWWANA_LS_VENV")
+    if explicit:
+        return Path(explicit)
+    beside = Path(sys.prefix).parent / ".ls-venv"
+    if sys.prefix != sys.base_prefix and (beside / "bin" / "label-studio").exists():
+        return beside
+    return Path.home() / ".cache/mudawwana/label-studio-venv"
 
 
 def find_label_studio(install: bool = True) -> Path:

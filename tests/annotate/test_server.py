@@ -191,3 +191,22 @@ def test_start_times_out_and_stops_the_process(tmp_path, monkeypatch):
     with pytest.raises(StudioError, match=r"did not answer .*/health within 2 s(.|\n)*waiting"):
         start_label_studio(tmp_path / "data", timeout=2)
     assert stop_studio(tmp_path / "data") is None  # already stopped, state file cleaned up
+
+
+def test_label_studio_s_virtualenv_is_found_beside_ours_without_the_variable(monkeypatch, tmp_path):
+    """A new shell after scripts/bootstrap.sh has no $MUDAWWANA_LS_VENV: the `.ls-venv` bootstrap made beside
+    our virtualenv is used, not a second install under ~/.cache."""
+    from mudawwana.annotate import server
+
+    ours = tmp_path / "checkout" / ".venv"
+    beside = tmp_path / "checkout" / ".ls-venv"
+    monkeypatch.delenv("MUDAWWANA_LS_VENV", raising=False)
+    monkeypatch.setattr(server.sys, "prefix", str(ours))
+    monkeypatch.setattr(server.sys, "base_prefix", "/usr")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert server.managed_venv() == tmp_path / "home" / ".cache/mudawwana/label-studio-venv"  # none beside
+    (beside / "bin").mkdir(parents=True)
+    (beside / "bin" / "label-studio").write_text("#!/bin/sh\n")
+    assert server.managed_venv() == beside
+    monkeypatch.setenv("MUDAWWANA_LS_VENV", str(tmp_path / "mine"))
+    assert server.managed_venv() == tmp_path / "mine"  # the variable wins
