@@ -5,6 +5,7 @@ StudioError messages that say what to do.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,9 @@ DESCRIPTION_PREFIX = "Corpus correction project created by mudawwana push."
 class ProjectNotFoundError(StudioError):
     def __init__(self, title: str, existing: list[str]):
         self.title, self.existing = title, existing
-        listed = ", ".join(repr(t) for t in existing[:20]) + (" ..." if len(existing) > 20 else "")
+        # The closest titles first (a typo, a missing suffix): with many projects, the one meant is still listed.
+        ranked = sorted(existing, key=lambda t: -difflib.SequenceMatcher(None, title, t).ratio())
+        listed = ", ".join(repr(t) for t in ranked[:20]) + (" ..." if len(existing) > 20 else "")
         super().__init__(f"no Label Studio project titled {title!r}; existing projects: {listed or 'none'}")
 
 

@@ -210,3 +210,11 @@ def test_label_studio_s_virtualenv_is_found_beside_ours_without_the_variable(mon
     assert server.managed_venv() == beside
     monkeypatch.setenv("MUDAWWANA_LS_VENV", str(tmp_path / "mine"))
     assert server.managed_venv() == tmp_path / "mine"  # the variable wins
+
+
+def test_a_missing_project_lists_the_closest_titles_first():
+    from mudawwana.annotate.projects import ProjectNotFoundError
+
+    others = [f"project-{k:02d}" for k in range(30)]
+    message = str(ProjectNotFoundError("news-corpus", others + ["news-corpus-2"]))
+    assert message.split("existing projects: ")[1].startswith("'news-corpus-2', ") and message.endswith(" ...")
