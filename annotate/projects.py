@@ -416,3 +416,37 @@ def update_task_data(client, task_id: int, data: dict) -> None:
     """Replace a task's `data` (its meta, annotations and predictions stay as they are)."""
     body = json.dumps({"data": data}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     request(client, "PATCH", f"api/tasks/{task_id}", what=f"an update of task {task_id}", body=body, timeout=120)
+
+
+def update_task_data_light(client, task_id: int, data: dict) -> None:
+    """update_task_data with `?review=true`: the server then fetches the task with its light queryset (the fields
+    its review stream needs) instead of every Data Manager field before writing; same update, same answer for our
+    purpose (we read none of it). Measured ~20 % cheaper per task (docs/label-studio.md, "Re-predicting existing
+    tasks"); a server that ignores the parameter just does the full fetch."""
+    body = json.dumps({"data": data}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    request(client, "PATCH", f"api/tasks/{task_id}", params={"review": "true"}, what=f"an update of task {task_id}",
+            body=body, timeout=120)
+
+
+def split_annotated_light(client, project_id: int, task_ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """split_annotated, reading only each task's `id`, `annotations` and `drafts` (the rows themselves, as
+    split_annotated does) instead of the whole task with its predictions: ~0.45 s instead of ~0.8 s per 50 tasks
+    that each carry a few predictions."""
+    free, held = [], []
+    for i in range(0, len(task_ids), EXPORT_CHUNK):
+        chunk = list(task_ids[i:i + EXPORT_CHUNK])
+        query = {"selectedItems": {"all": False, "included": chunk}}
+        for t in list_tasks(client, project_id, include="id,annotations,drafts", fields="all", query=query,
+                            page_size=len(chunk)):
+            (held if t.get("annotations") or t.get("drafts") else free).append(t["id"])
+    return sorted(free), sorted(held)
+
+
+def unannotated_query() -> dict:
+    """The Data Manager query for tasks whose counters say no annotation and no skip. A FIRST filter only: on
+    PostgreSQL the counters stay 0 for annotations made through the API (docs/label-studio.md), so it may return
+    annotated tasks too, never fewer unannotated ones; check the rows (split_annotated) before writing. Listing
+    with it costs the server per task returned (700 tasks with `fields=all`: 3.2 s; the 100 unannotated: 1.5 s)."""
+    return {"filters": {"conjunction": "and", "items": [
+        {"filter": "filter:tasks:total_annotations", "operator": "equal", "type": "Number", "value": 0},
+        {"filter": "filter:tasks:cancelled_annotations", "operator": "equal", "type": "Number", "value": 0}]}}

@@ -10,16 +10,19 @@
    BASE (minus its dev part) plus the corrections' train documents, the dev data BASE's dev part (or `dev`)
    plus the corrections' validation documents; all written into the round's folder;
 3. `_train`: corpus/train.py's train() (stanza's own trainers: tokenize, mwt when the data has multi-word
-   tokens, pos, lemma, depparse) into the round's `candidate/`;
+   tokens, pos, lemma, depparse, and ner when the project has the `ner` layer and its corrections carry
+   entities) into the round's `candidate/`. Meanwhile a second process (annotate/retrain_ahead.py) scores the
+   previous model on the held-out corrections, and tags the unannotated tasks again as soon as the models that
+   needs are saved (train() runs them first), so little is left to do once training ends;
 4. `_evaluate`: the model that pre-annotated the round and the candidate, both end to end on the held-out
    corrections (corpus/train.py score_end_to_end: udtools' udeval, the CoNLL 2018 metrics); the candidate is
    deployed when it is better on LAS or UPOS, or with `force`;
-5. `_install` and `_repredict`: the candidate becomes MODEL_DIR (staged, swapped in whole), then every task
-   without an annotation (none submitted, none skipped, no draft) is tagged again with it, keeping the
-   task's tokens and words (as `mudawwana tag` does for CoNLL-U input): the task's `conllu` is updated and a
-   prediction with the new model_version added, and the project's model version set to it, so annotators
-   see the new one. Tasks with annotations are never touched. A model that is not deployed changes nothing
-   in Label Studio.
+5. `_install` and re-predicting (annotate/retrain_repredict.py): the candidate becomes MODEL_DIR (staged,
+   swapped in whole), then every task without an annotation (none submitted, none skipped, no draft) gets the
+   new model's tagging, keeping the task's tokens and words (as `mudawwana tag` does for CoNLL-U input): the
+   task's `conllu` is updated (unless it already is that sentence) and a prediction with the new model_version
+   added, and the project's model version set to it, so annotators see the new one. Tasks with annotations are
+   never touched. A model that is not deployed changes nothing in Label Studio.
 
 Files, beside MODEL_DIR (MODEL_DIR itself is always a complete model directory, `tag --model-dir` loads it):
 - `MODEL_DIR.rounds.json`: every finished round (model versions, data sizes, held-out scores of both models,
@@ -32,10 +35,12 @@ killed round rerun with the same settings continues from the step it reached (a 
 a re-prediction skips the tasks already done); with other settings it starts over cleanly. Safe from cron:
 a lock file keeps two rounds from running at once, and too few new corrections exit quietly.
 
-NER is not retrained. Stanza's NER trainer does run offline (`--no_pretrain`, no charlm: tests/fixtures_models.py
-trains a code-path fixture that way), but corpus/train.py does not train it, and tagging given words (the
-re-prediction path) leaves entities as they are: the new model has no ner processor, re-predicted tasks keep
-their entities, and the round record and the command say so when the corrections carry entities.
+NER (corpus/train_ner.py: stanza's own trainer, offline, `--no_pretrain`, no charlm) is trained when the project
+has the `ner` layer (so annotators saw and corrected entities) and its corrected sentences carry entities. It
+learns from the corrections' train documents, plus BASE's only when BASE itself carries entities (a treebank
+without NER would teach "O" everywhere), and is scored on the held-out corrections (entity F1, both models);
+re-predicted tasks then get its entities. When it is not trained, the round record (`ner`), the log and the
+command say why (no `ner` layer, no entities), and re-predicted tasks keep their entities.
 """
 
 from __future__ import annotations
@@ -44,7 +49,9 @@ import fcntl
 import hashlib
 import json
 import logging
+import os
 import shutil
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,10 +59,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from mudawwana.annotate.projects import (get_project, import_predictions, list_tasks, project_layers,
-                                         set_model_version, split_annotated, update_task_data)
-from mudawwana.corpus.conllu_io import format_sentence, parse_conllu, read_conllu, write_conllu
-from mudawwana.corpus.data_model import META_MODEL_VERSION, Sentence
+from mudawwana.annotate import retrain_ahead
+from mudawwana.annotate.projects import get_project, project_layers
+# REPREDICT_BATCH and CHECK_EVERY are read from this module at run time (tests make them small here)
+from mudawwana.annotate.retrain_repredict import CHECK_EVERY, REPREDICT_BATCH, repredict  # noqa: F401
+from mudawwana.corpus.conllu_io import format_sentence, read_conllu, write_conllu
+from mudawwana.corpus.data_model import Sentence
 from mudawwana.corpus.errors import InputError, MudawwanaError
 from mudawwana.corpus.files import file_sha256, staged_directory, write_json_atomic
 from mudawwana.corpus.splits import DEFAULT_RATIOS, SPLITS, document_key, parse_ratios, split_sentences
@@ -68,9 +77,8 @@ WORK_SUFFIX = ".retrain"
 DEFAULT_MIN_NEW = 50
 BETTER_ON = ("LAS", "UPOS")  # the candidate is deployed when it beats the previous model on either
 SCORES = ("Tokens", "Words", "UPOS", "XPOS", "UFeats", "Lemmas", "UAS", "LAS")  # the ones a report shows
-REPREDICT_BATCH = 200  # tasks tagged at once when re-predicting (a resumed run tags at most one batch again)
-CHECK_EVERY = 50  # tasks written between two reads of their annotation counts
 DEV_FRACTION = 0.1  # of BASE, from its end, as train() holds it out when it has no --dev
+AHEAD = "ahead"  # the round folder's sub-folder of the second process (annotate/retrain_ahead.py)
 
 # progress(description, done, total): steps done of the round's steps
 Progress = Callable[[str, int, int], None]
@@ -135,14 +143,16 @@ def retrain(client, project_title: str, base: str | Path, model_dir: str | Path,
             previous_model: str | Path | None = None, dev: str | Path | None = None,
             ratios: str | Sequence[float] = DEFAULT_RATIOS, max_steps: int | None = None,
             threads: int | None = None, device: str = "cpu", predictions_only: bool = False,
-            progress: Progress | None = None) -> RoundResult:
+            progress: Progress | None = None, overlap: bool | None = None) -> RoundResult:
     """Run one round for the project (see the module docstring); returns what it did.
 
     base: the CoNLL-U the tagger always trains on (e.g. the treebank the first model came from). model_dir: where
     the deployed model lives (-o). previous_model: the model that pre-annotated the project, for the first round
     (default: the last round's, else MODEL_DIR when it holds a model, else stanza's official Arabic models).
     force: deploy even a worse model, and run even with fewer than min_new new corrections. predictions_only: add
-    the new predictions without updating the tasks' CoNLL-U (faster; see _repredict).
+    the new predictions without updating the tasks' CoNLL-U (faster; see annotate/retrain_repredict.py).
+    overlap: score the previous model and tag the tasks on a second process while training
+    (annotate/retrain_ahead.py); None: when the machine has more than one CPU.
     """
     from mudawwana.corpus.train import SIZES
 
@@ -175,7 +185,7 @@ def retrain(client, project_title: str, base: str | Path, model_dir: str | Path,
         if current is None:
             say.step("pull")
             current = _start_round(client, project, state, settings, base, dev, model_dir, previous_model,
-                                   min_new, force, work, result)
+                                   min_new, force, work, result, layers)
             if current is None:  # nothing to do: nothing was written but the pulled corrections
                 return result
         else:
@@ -184,9 +194,14 @@ def retrain(client, project_title: str, base: str | Path, model_dir: str | Path,
                                 f"{current['stage']!r} (it was interrupted)")
         round_dir = work / f"round-{current['round']}"
         _clean_leftovers(round_dir)
+        if overlap is None:
+            overlap = (os.cpu_count() or 1) > 1
+        listed_here = False  # the tasks were listed ahead in this run: nothing of this round was written since
         if current["stage"] == "pulled":
             say.step("train")
-            _train(current, round_dir, size, max_steps, threads, say)
+            _train(current, round_dir, size, max_steps, threads, say,
+                   _ahead(client, project, layers, current, round_dir, threads) if overlap else None)
+            listed_here = overlap
             _save(model_dir, state)
         if current["stage"] == "trained":
             say.step("evaluate")
@@ -203,9 +218,11 @@ def retrain(client, project_title: str, base: str | Path, model_dir: str | Path,
         if current["stage"] == "installed":
             say.step("re-predict")
             if current["deployed"]:
-                current["repredicted"] = _repredict(client, project, layers, model_dir,
-                                                    current["new_model"]["model_version"], device, say,
-                                                    update_data=not predictions_only)
+                current["repredicted"] = repredict(
+                    client, project, layers, model_dir, current["new_model"]["model_version"], device, say.sub,
+                    update_data=not predictions_only, module=sys.modules[__name__],
+                    pretagged=retrain_ahead.retagged_result(round_dir / AHEAD, model_dir),
+                    listed=retrain_ahead.listed_tasks(round_dir / AHEAD) if listed_here else None)
                 current["seconds"]["repredict"] = current["repredicted"]["seconds"]
             current["stage"] = "repredicted"
             _save(model_dir, state)
@@ -276,7 +293,8 @@ def sentence_hash(sentence: Sentence) -> str:
 
 
 def _start_round(client, project, state: dict, settings: dict, base: Path, dev, model_dir: Path,
-                 previous_model, min_new: int, force: bool, work: Path, result: RoundResult) -> dict | None:
+                 previous_model, min_new: int, force: bool, work: Path, result: RoundResult,
+                 layers: tuple[str, ...] = ()) -> dict | None:
     from mudawwana.annotate.pull import pull_corpus
 
     started = time.monotonic()
@@ -310,7 +328,8 @@ def _start_round(client, project, state: dict, settings: dict, base: Path, dev, 
     data = _write_round_data(round_dir, base, dev, parts)
     write_json_atomic(round_dir / "used.json", used)
     previous = _previous_model(state, model_dir, previous_model)
-    entities = sum(len(s.entities) for s in trainable)
+    ner = _ner_plan(round_dir, layers, parts, base, dev)
+    log.info("NER: %s", ner["why"])
     current = {
         "round": number, "stage": "pulled", "settings": settings, "model_name": model_dir.name,
         "started_at": _now(), "project_title": project.title,
@@ -319,10 +338,7 @@ def _start_round(client, project, state: dict, settings: dict, base: Path, dev, 
         "data": {**data, "corrections": {"sentences": len(corrections), "new_or_changed": new,
                                          "left_out": left_out, "pull_watermark": pulled.watermark,
                                          "unmappable": len(pulled.unmappable)}},
-        "ner": (f"not retrained: the corrections carry {entities} entities; stanza's NER trainer runs offline "
-                "(--no_pretrain), but corpus/train.py does not train it, so the new model has no ner and "
-                "re-predicted tasks keep their entities") if entities else
-               "not retrained: the corrections carry no entities",
+        "ner": ner,
         "seconds": {"pull": round(time.monotonic() - started, 1)},
     }
     state.update(project_id=project.id, project_title=project.title, ratios=settings["ratios"],
@@ -333,6 +349,47 @@ def _start_round(client, project, state: dict, settings: dict, base: Path, dev, 
                             f"that do not match the text): {', '.join(left_out[:5])}"
                             + (" ..." if len(left_out) > 5 else ""))
     return current
+
+
+def _ner_plan(round_dir: Path, layers: tuple[str, ...], parts: dict[str, list[Sentence]], base: Path, dev) -> dict:
+    """Whether the round trains NER, on what, and why (not): the round record's `ner`. When it does, its data are
+    written as ner-train.conllu and ner-dev.conllu: the corrections' train (validation) documents, plus BASE's
+    train (dev) part only when BASE carries entities itself."""
+    corrected = [s for split in SPLITS for s in parts[split]]
+    entities = sum(len(s.entities) for s in corrected)
+    plan = {"trained": False, "corrected_entities": entities, "heldout_entities": sum(len(s.entities)
+                                                                                     for s in parts["test"])}
+    if "ner" not in layers:
+        plan["why"] = (f"not trained: the project has no ner layer, so its {entities} entities are the model's, "
+                       "not the annotators'" if entities else "not trained: the project has no ner layer")
+        return plan
+    if not entities:
+        plan["why"] = "not trained: the corrected sentences carry no entities"
+        return plan
+    base_train, base_dev = _base_parts(base, dev)
+    base_entities = sum(len(s.entities) for s in base_train + base_dev)
+    train = (base_train if base_entities else []) + parts["train"]
+    dev_part = (base_dev if base_entities else []) + parts["validation"]
+    if not sum(len(s.entities) for s in train):
+        plan["why"] = "not trained: the corrections' train documents carry no entities yet"
+        return plan
+    write_conllu(train, round_dir / "ner-train.conllu")
+    write_conllu(dev_part, round_dir / "ner-dev.conllu")
+    plan.update(trained=True, train_sentences=len(train), dev_sentences=len(dev_part),
+                base_entities=base_entities,
+                why=(f"trained on {len(train)} sentences ({sum(len(s.entities) for s in train)} entities) "
+                     + ("with BASE's" if base_entities else "of the corrections alone (BASE carries no entities)")
+                     + (", dev: the corrections' validation documents" if dev_part else
+                        ", no dev sentences (the train ones stand in)")))
+    return plan
+
+
+def _base_parts(base: Path, dev) -> tuple[list[Sentence], list[Sentence]]:
+    base_sents = list(read_conllu(base))
+    if dev is not None:
+        return base_sents, list(read_conllu(dev))
+    n_dev = max(1, round(len(base_sents) * DEV_FRACTION))
+    return base_sents[:-n_dev], base_sents[-n_dev:]
 
 
 def _trainable(sentences: list[Sentence]) -> tuple[list[Sentence], list[str]]:
@@ -393,32 +450,63 @@ def _previous_model(state: dict, model_dir: Path, given) -> dict:
 
 # --- 3. train ----------------------------------------------------------------------------------------------------
 
-def _train(current: dict, round_dir: Path, size: str, max_steps, threads, say: "_Steps") -> None:
-    from mudawwana.corpus.train import train
+def _ahead(client, project, layers, current: dict, round_dir: Path, threads) -> "retrain_ahead.Ahead":
+    previous = current["previous_model"]["path"]
+    return retrain_ahead.Ahead(round_dir / AHEAD, client, project.id, previous, round_dir / "heldout.conllu",
+                               threads, with_ner=(current.get("ner") or {}).get("trained", False), layers=layers)
+
+
+def ner_options(round_dir: Path, current: dict) -> dict:
+    """train()'s NER arguments for the round (also what benchmarks/retrain.py gives train() alone)."""
+    if (current.get("ner") or {}).get("trained"):
+        return {"ner": True, "ner_data": (round_dir / "ner-train.conllu", round_dir / "ner-dev.conllu")}
+    return {"ner": False}
+
+
+def _train(current: dict, round_dir: Path, size: str, max_steps, threads, say: "_Steps",
+           ahead: "retrain_ahead.Ahead | None" = None) -> None:
+    from mudawwana.corpus import train as training
 
     started = time.monotonic()
     name = f"{current['model_name']}-r{current['round']}"
-    manifest = train(round_dir / "train.conllu", round_dir / "candidate", dev=round_dir / "dev.conllu", size=size,
-                     steps=max_steps, threads=threads, name=name, progress=say.training)
+    options = ner_options(round_dir, current)
+    if ahead is not None:
+        options.update(tagger_first=True, on_trained=ahead.on_trained)
+        ahead.start()
+    try:
+        manifest = training.train(round_dir / "train.conllu", round_dir / "candidate", dev=round_dir / "dev.conllu",
+                                  size=size, steps=max_steps, threads=threads, name=name, progress=say.training,
+                                  **options)
+        trained = time.monotonic()
+        if ahead is not None:
+            ahead.finish()  # its last result (the new model's held-out scores) comes seconds after train()
+            current["seconds"]["ahead_wait"] = round(time.monotonic() - trained, 1)
+    finally:
+        if ahead is not None:
+            ahead.training_done()
+            ahead.stop()
     current["new_model"] = {"model_version": manifest["model_version"], "name": name, "size": size,
                             "max_steps": max_steps, "processors": manifest["processors"],
                             "dev_scores_end_to_end": manifest["dev_scores_end_to_end"],
-                            "training_seconds": manifest["training_seconds"]}
-    current["seconds"]["train"] = round(time.monotonic() - started, 1)
+                            "training_seconds": manifest["training_seconds"], "ner": manifest.get("ner")}
+    current["seconds"]["train"] = round(trained - started, 1)
     current["stage"] = "trained"
 
 
 # --- 4. evaluate -------------------------------------------------------------------------------------------------
 
 def _evaluate(current: dict, round_dir: Path, threads, force: bool) -> None:
-    """Both models end to end on the held-out corrections; the decision and why."""
+    """Both models end to end on the held-out corrections (and their entity F1); the decision and why. What the
+    second process already scored (annotate/retrain_ahead.py: the same models, checked by their files' sha256)
+    is taken from it."""
+    from mudawwana.corpus import train as training
     from mudawwana.corpus.stanza_models import load_pipeline
-    from mudawwana.corpus.train import score_end_to_end
+    from mudawwana.corpus.train_ner import score_ner
 
     started = time.monotonic()
     heldout = list(read_conllu(round_dir / "heldout.conllu"))
     previous = current["previous_model"]
-    scores = {}
+    scores, ner_scores, ahead_used = {}, {}, []
     if heldout:
         prev_path = None if previous["path"] is None else Path(previous["path"])
         if prev_path is None and previous["model_version"] is None:  # stanza's official: versioned once loaded
@@ -426,10 +514,22 @@ def _evaluate(current: dict, round_dir: Path, threads, force: bool) -> None:
                 previous["model_version"] = load_pipeline(None, device="cpu")[1].model_version
             except MudawwanaError as e:
                 scores["previous"] = {"error": str(e)}
-        if "previous" not in scores:
-            scores["previous"] = _score(score_end_to_end, prev_path, heldout, threads)
-        scores["new"] = _score(score_end_to_end, round_dir / "candidate", heldout, threads)
+        with_entities = any(s.entities for s in heldout)
+        for which, path, done in (
+                ("previous", prev_path, retrain_ahead.previous_result(round_dir / AHEAD, previous["path"])),
+                ("new", round_dir / "candidate", retrain_ahead.new_result(round_dir / AHEAD, round_dir / "candidate"))):
+            if which in scores:
+                continue
+            if done is not None:
+                scores[which], ner_scores[which] = done["scores"], done.get("ner")
+                ahead_used.append(which)
+                continue
+            scores[which] = _score(training.score_end_to_end, path, heldout, threads)
+            ner_scores[which] = _score(score_ner, path, heldout, threads) if with_entities else None
     current["heldout_scores"] = scores
+    if isinstance(current.get("ner"), dict):
+        current["ner"]["heldout"] = ner_scores or None
+    current["scored_ahead"] = ahead_used
     better, why = _decide(scores)
     current["better"] = better
     current["deployed"] = better or force
@@ -488,144 +588,6 @@ def _install(candidate: Path, model_dir: Path) -> None:
                 shutil.copy2(f, stage / f.name)
 
 
-def _repredict(client, project, layers: tuple[str, ...], model_dir: Path, version: str, device: str,
-               say: "_Steps", update_data: bool = True) -> dict:
-    """Tag every task without an annotation again with the model in `model_dir`; see the module docstring.
-
-    Per task, idempotent: its data is updated unless it already holds this version's sentence, and a prediction
-    is added unless one of this version exists, so a resumed run only finishes what is missing. Sentences are
-    tagged REPREDICT_BATCH at a time; before each CHECK_EVERY tasks are written, their annotation counts are
-    read again (one request), so a task an annotator submits or starts while the round runs is left alone.
-    Updating the data costs one PATCH per task (Label Studio has no bulk update of task data: docs/label-studio.md,
-    "Re-predicting existing tasks"); with update_data False only the predictions are added (one request per
-    CHECK_EVERY tasks), and the columns the interface does not show stay the previous model's."""
-    from mudawwana.annotate.config import build_config
-    from mudawwana.corpus.stanza_models import load_pipeline
-
-    started = time.monotonic()
-    tasks = list_tasks(client, project.id, fields="all", page_size=1000,
-                       include="id,data,total_annotations,cancelled_annotations,drafts,predictions_model_versions")
-    todo = sorted((t for t in tasks if _unannotated(t)), key=lambda t: t["id"])  # the labeling stream's order
-    counts = {"tasks": len(tasks), "unannotated": len(todo), "annotated_untouched": len(tasks) - len(todo),
-              "updated": 0, "predictions_added": 0, "already_done": 0, "annotated_meanwhile": 0,
-              "not_repredicted": [], "task_data_updated": update_data, "update_seconds": 0.0}
-    config = build_config(layers)
-    pipeline = None
-    say.sub(0, len(todo))
-    for k in range(0, len(todo), REPREDICT_BATCH):
-        batch = todo[k:k + REPREDICT_BATCH]
-        need_tagging = [t for t in batch if not _done(t, version, update_data)]
-        if need_tagging and pipeline is None:
-            pipeline = load_pipeline(model_dir, device=device, pretokenized=True)[0]
-        retagged = _retag(pipeline, need_tagging, version) if need_tagging else {}
-        for j in range(0, len(batch), CHECK_EVERY):
-            chunk = batch[j:j + CHECK_EVERY]
-            still = _still_unannotated(client, project.id, chunk)
-            predictions = []
-            for t in chunk:
-                if t["id"] not in still:
-                    counts["annotated_meanwhile"] += 1
-                    continue
-                prediction = _write_task(client, t, retagged.get(t["id"]), layers, config, version, counts,
-                                         update_data)
-                if prediction is not None:
-                    predictions.append(prediction)
-            counts["predictions_added"] += import_predictions(client, project.id, predictions)
-            say.sub(k + j + len(chunk), len(todo))
-    counts["annotated_untouched"] += counts["annotated_meanwhile"]
-    counts["update_seconds"] = round(counts["update_seconds"], 1)
-    set_model_version(client, project.id, version)
-    counts["project_model_version"] = version
-    counts["seconds"] = round(time.monotonic() - started, 1)
-    return counts
-
-
-def _done(task: dict, version: str, update_data: bool) -> bool:
-    """Re-predicted by an earlier, interrupted run: it has this version's prediction (and data, if updated)."""
-    return version in _versions(task) and (not update_data or (task.get("data") or {}).get("model_version") == version)
-
-
-def _write_task(client, t: dict, retagged: Sentence | None, layers, config: str, version: str,
-                counts: dict, update_data: bool = True) -> dict | None:
-    """Update one task's data to the new tagging (unless it holds it already); its new prediction, or None."""
-    from mudawwana.annotate.tasks import sentence_to_task, validate_task
-
-    if _done(t, version, update_data):
-        counts["already_done"] += 1
-        return None
-    data = t.get("data") or {}
-    sentence = retagged
-    if sentence is None and data.get("model_version") == version:
-        sentence = _task_sentence(data)  # updated by an interrupted run: its prediction may be missing
-    if sentence is None:
-        counts["not_repredicted"].append(t["id"])
-        return None
-    task = sentence_to_task(sentence, layers=tuple(data.get("layers") or layers), model_version=version)
-    errors = validate_task(config, task)
-    if errors or task["data"]["words"] != data.get("words") or task["data"]["text"] != data.get("text"):
-        # the words view must stay the same: an annotator may have the task open
-        counts["not_repredicted"].append(t["id"])
-        log.warning("task %s: not re-predicted (%s)", t["id"], "; ".join(errors) or "its words changed")
-        return None
-    if update_data and data.get("model_version") != version:
-        started = time.monotonic()
-        update_task_data(client, t["id"], {**data, "conllu": task["data"]["conllu"], "model_version": version})
-        counts["update_seconds"] += time.monotonic() - started
-        counts["updated"] += 1
-    if version in _versions(t):  # its data was missing (an interrupted run): the prediction is there
-        return None
-    return {"task": t["id"], "result": task["predictions"][0]["result"], "model_version": version}
-
-
-def _still_unannotated(client, project_id: int, chunk: list[dict]) -> set[int]:
-    """The ids of `chunk` that still have no annotation and no draft, read from the annotation rows themselves
-    (`split_annotated`): the tasks' annotation counters stay 0 on PostgreSQL for annotations made through the API
-    (docs/label-studio.md), and a task with an annotation must never be touched."""
-    free, _held = split_annotated(client, project_id, [t["id"] for t in chunk])
-    return set(free)
-
-
-def _unannotated(task: dict) -> bool:
-    """No annotation at all (submitted or skipped) and no draft: a task nobody has started."""
-    return not task.get("total_annotations") and not task.get("cancelled_annotations") and not task.get("drafts")
-
-
-def _versions(task: dict) -> set[str]:
-    value = task.get("predictions_model_versions") or ""
-    if isinstance(value, list):
-        return {str(v) for v in value}
-    return {v.strip() for v in str(value).split(",") if v.strip()}
-
-
-def _task_sentence(data: dict) -> Sentence | None:
-    try:
-        sentences = parse_conllu(data["conllu"])
-    except Exception:  # noqa: BLE001 - a task not made by push: not re-predicted, reported
-        return None
-    return sentences[0] if len(sentences) == 1 else None
-
-
-def _retag(pipeline, tasks: list[dict], version: str) -> dict[int, Sentence]:
-    """task id -> its sentence tagged again by `pipeline`, tokens and words kept (the CoNLL-U path of tag)."""
-    from mudawwana.corpus.from_stanza import tag_tokenized_documents
-    from mudawwana.corpus.readers import TokenizedDocument
-
-    sentences = {}
-    for t in tasks:
-        s = _task_sentence(t.get("data") or {})
-        if s is not None and s.words:
-            sentences[t["id"]] = s
-    if not sentences:
-        return {}
-    docs = [TokenizedDocument(doc_id=s.doc_id or str(tid), sentences=[s], source=f"Label Studio task {tid}")
-            for tid, s in sentences.items()]
-    for _ in tag_tokenized_documents(pipeline, docs, version):
-        pass  # tags the sentences in place
-    for s in sentences.values():
-        s.set_meta(META_MODEL_VERSION, version)
-    return sentences
-
-
 # --- the end of a round ------------------------------------------------------------------------------------------
 
 def _finish(state: dict, current: dict, model_dir: Path, work: Path, round_dir: Path) -> None:
@@ -666,12 +628,20 @@ def _result(result: RoundResult, current: dict) -> RoundResult:
     if shown and compared and shown != compared:
         result.notes.append(f"the project showed predictions of {shown}, but the model compared with is {compared} "
                             "(--model-dir): pass the model that pre-annotated the project")
-    if "entities" in current.get("ner", "") and "no entities" not in current["ner"]:
-        result.notes.append(f"NER {current['ner']}")
+    ner = current.get("ner")
+    if isinstance(ner, dict) and (ner.get("trained") or ner.get("corrected_entities")):
+        result.notes.append(f"NER {ner['why']}" + _ner_scores_text(ner.get("heldout")))
     if result.resumed_from is None and current.get("data", {}).get("corrections"):
         result.new_corrections = current["data"]["corrections"]["new_or_changed"]
         result.corrections = current["data"]["corrections"]["sentences"]
     return result
+
+
+def _ner_scores_text(heldout: dict | None) -> str:
+    if not heldout:
+        return ""
+    shown = [f"{w} {v['F1']:.2f}" for w, v in heldout.items() if isinstance(v, dict) and "F1" in v]
+    return f"; held-out entity F1: {', '.join(shown)}" if shown else ""
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------

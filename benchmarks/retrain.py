@@ -1,7 +1,7 @@
 """What a retraining round costs next to training alone, and what it gains, over several rounds.
 
     .venv/bin/python benchmarks/retrain.py [--size small] [--rounds 3] [--per-round 200] [--base 300]
-                                           [--threads 1] [--work DIR] [--url URL --api-key KEY]
+                                           [--threads 1] [--predictions-only] [--work DIR] [--url URL --api-key KEY]
 
 On the bundled sample: a model of --size is trained on its first --base sentences (BASE); the other sentences
 are tagged by it (their CoNLL-U, without re-tokenizing) and pushed to a fresh project with every layer. Each
@@ -10,7 +10,9 @@ round, annotators "submit" the gold annotation of the next --per-round sentences
 alone runs on exactly the round's training and dev files: the ratio round / train alone is the loop's cost
 (goal <= 1.10); "overhead" is the same measured inside the round (its steps other than training, over its
 training), free of the noise between two trainings, and "predictions only" is that overhead without the
-per-task data updates (what `retrain --predictions-only` skips). The gain per round is the round's own
+per-task data updates (what `retrain --predictions-only` skips; `--predictions-only` runs the rounds that way, so
+it is measured rather than subtracted). Each round's record also says what the second process did
+(`tagged_ahead`, `scored_ahead`: annotate/retrain_ahead.py) and whether NER was trained. The gain per round is the round's own
 held-out comparison (previous vs new model on the corrected test documents so far); at the end every round's
 model and BASE's are also scored on the last round's held-out set, the largest, so the rounds can be read on
 one scale.
@@ -37,7 +39,7 @@ LAYERS = ("upos", "lemma", "seg", "deps", "ner")
 from mudawwana.annotate.client import connect  # noqa: E402
 from mudawwana.annotate.projects import list_tasks  # noqa: E402
 from mudawwana.annotate.push import push_corpus  # noqa: E402
-from mudawwana.annotate.retrain import retrain, work_dir_for  # noqa: E402
+from mudawwana.annotate.retrain import ner_options, retrain, work_dir_for  # noqa: E402
 from mudawwana.annotate.tasks import display_words, prediction_result  # noqa: E402
 from mudawwana.corpus.conllu_io import read_conllu, write_conllu  # noqa: E402
 from mudawwana.corpus.tag_job import tag_files  # noqa: E402
@@ -58,6 +60,7 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=300, help="sentences of the sample BASE holds")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--predictions-only", action="store_true", help="rounds as `retrain --predictions-only`")
     parser.add_argument("--work", type=Path, default=None, help="keep the models and data here")
     parser.add_argument("--url")
     parser.add_argument("--api-key")
@@ -112,7 +115,8 @@ def run(client, work: Path, args) -> dict:
     model_dir = work / "models" / "news"
     kept = work / "rounds"
     kept.mkdir(exist_ok=True)
-    results = {"size": args.size, "base_sentences": len(base), "pushed": pushed.imported,
+    results = {"size": args.size, "predictions_only": args.predictions_only, "base_sentences": len(base),
+               "pushed": pushed.imported,
                "base_training_seconds": base_seconds, "rounds": []}
     for k in range(1, args.rounds + 1):
         batch = pool[(k - 1) * args.per_round:k * args.per_round]
@@ -125,24 +129,27 @@ def run(client, work: Path, args) -> dict:
             round_dir = work_dir_for(model_dir) / f"round-{k}"
             if description == "train" and not keep.exists():  # the round's data, for train() alone below
                 keep.mkdir()
-                for name in ("train.conllu", "dev.conllu", "heldout.conllu"):
-                    shutil.copy(round_dir / name, keep / name)
+                for name in ("train.conllu", "dev.conllu", "heldout.conllu", "ner-train.conllu", "ner-dev.conllu"):
+                    if (round_dir / name).is_file():
+                        shutil.copy(round_dir / name, keep / name)
             if description == "install" and (round_dir / "candidate").is_dir():
                 shutil.copytree(round_dir / "candidate", keep / "model", dirs_exist_ok=True)
 
         say(f"round {k}: {k * args.per_round} corrected sentences; retrain ...")
         started = time.monotonic()
         result = retrain(client, title, base_file, model_dir, size=args.size, previous_model=base_model,
-                         threads=args.threads, max_steps=args.max_steps, min_new=1, progress=hook)
+                         threads=args.threads, max_steps=args.max_steps, min_new=1, progress=hook,
+                         predictions_only=args.predictions_only)
         round_wall = round(time.monotonic() - started, 1)
         say(f"  {result.message}")
         say("  train() alone on the same data ...")
         started = time.monotonic()
+        r = result.record
+        ner = ner_options(keep, r)  # the same NER training as the round's (none without entities)
         train(keep / "train.conllu", keep / "alone", dev=keep / "dev.conllu", size=args.size, steps=args.max_steps,
-              threads=args.threads, name="alone")
+              threads=args.threads, name="alone", **ner)
         alone = round(time.monotonic() - started, 1)
         shutil.rmtree(keep / "alone")
-        r = result.record
         scores = r.get("heldout_scores") or {}
         results["rounds"].append({
             "round": k, "status": result.status, "corrections": r["data"]["corrections"]["sentences"],
@@ -158,6 +165,11 @@ def run(client, work: Path, args) -> dict:
                                                / r["seconds"]["train"], 3),
             "data_update_seconds": (r.get("repredicted") or {}).get("update_seconds", 0),
             "repredicted_tasks": (r.get("repredicted") or {}).get("unannotated", 0),
+            "data_updated_tasks": (r.get("repredicted") or {}).get("updated", 0),
+            "unchanged_tasks": len((r.get("repredicted") or {}).get("unchanged", [])),
+            "tagged_ahead": (r.get("repredicted") or {}).get("tagged_ahead", 0),
+            "scored_ahead": r.get("scored_ahead"),
+            "ner": r.get("ner"),
             "heldout": {w: {s: scores.get(w, {}).get(s) for s in SHOWN} for w in ("previous", "new")},
             "gain": {s: _gain(scores, s) for s in SHOWN},
         })

@@ -1,4 +1,5 @@
-"""Train a stanza model set (tokenize, mwt when needed, pos, lemma, depparse) from one CoNLL-U corpus, offline.
+"""Train a stanza model set (tokenize, mwt when needed, pos, lemma, depparse, ner when the data carries entities)
+from one CoNLL-U corpus, offline.
 
 We call stanza's own data-preparation functions (`stanza.utils.datasets.prepare_*_treebank.process_treebank`)
 on a temporary UDBASE that holds the split under UD names, then stanza's trainers' `main(argv)` in this process
@@ -11,6 +12,15 @@ docs/stanza.md:
 - the parser runs with `--no_checkpoint` in a fresh directory, so it can never resume from an old checkpoint;
 - `--max_seqlen` at least 200 for the tokenizer; lemma `--pos_dim` equal to `--emb_dim`; eval interval never
   above the step count.
+
+The trainers are independent of each other (lemma and depparse learn from gold tags, `--gold`), so their order is
+free: `tagger_first` trains pos, lemma, depparse (and ner) before the tokenizer and the MWT expander, and
+`on_trained(model, build_dir)` is called as each model is saved. annotate/retrain.py uses both to re-tag its
+tasks (given tokens: no tokenizer needed) on the second core while the tokenizer still trains.
+
+NER (corpus/train_ner.py): trained when the sentences it learns from carry entities (`NER=B-PER` in token MISC):
+by default the training corpus itself, or `ner_data` (the CoNLL-U of the sentences annotated for entities, and
+their dev part), since a sentence no one annotated for entities would teach "O" everywhere.
 
 The model directory is built beside `out_dir` and renamed into place only when complete.
 """
@@ -32,6 +42,7 @@ from pathlib import Path
 from typing import Callable
 
 from .conllu_io import format_sentence, read_conllu
+from .train_ner import entity_count, train_ner
 from .files import file_sha256, staged_directory, write_json_atomic
 from .stanza_models import model_hash
 from .errors import InputError
@@ -93,7 +104,9 @@ SIZES: dict[str, dict] = {
 
 def train(corpus: Path, out_dir: Path, dev: Path | None = None, steps: int | None = None,
           size: str = "default", progress: Progress | None = None, name: str | None = None,
-          threads: int | None = None) -> dict:
+          threads: int | None = None, *, ner: bool | None = None,
+          ner_data: tuple[Path, Path | None] | None = None, tagger_first: bool = False,
+          on_trained: Callable[[str, Path], None] | None = None) -> dict:
     """Train every model for `corpus` into `out_dir` and return the manifest (also written as manifest.json).
 
     Without `dev`, the last 10% of the corpus (at least one sentence) is held out as the dev set. `steps` caps
@@ -102,13 +115,19 @@ def train(corpus: Path, out_dir: Path, dev: Path | None = None, steps: int | Non
     sets torch's CPU threads for the run (the notes: 1 is fastest on a busy 2-core machine). `progress` is
     called as progress(description, stages_done, stages_total) at each stage and each step stanza logs.
 
+    ner: None trains stanza's NER when its sentences carry entities, False never, True always (an error
+    when they carry none). ner_data: (train.conllu, dev.conllu or None) whose entities NER learns from; by
+    default the corpus and the dev set. The manifest's "ner" says whether it was trained, and why not.
+    tagger_first / on_trained: the order of the trainers and a call as each model is saved (module docstring).
+
     The model directory holds `<model>.pt` for each processor, an empty `resources.json` (what loading offline
     needs: docs/stanza.md) and `manifest.json`.
     """
     corpus, out_dir = Path(corpus), Path(out_dir)
     _check_options(size, steps)
     data = _read_data(corpus, None if dev is None else Path(dev))
-    models = _models_for(data.train)
+    ner_train, ner_dev, ner_record = _ner_data(data, ner, ner_data)
+    models = _models_for(data.train, ner_record["trained"], tagger_first)
     report = _Reporter(progress, total=len(models) + 3)  # + prepare, evaluate, write
 
     started = time.monotonic()
@@ -117,13 +136,15 @@ def train(corpus: Path, out_dir: Path, dev: Path | None = None, steps: int | Non
                 _torch_threads(threads):
             report.stage("preparing data")
             paths = _prepare(Path(work), data.train, data.dev, "mwt" in models)
-            runs = _train_models(models, paths, build, SIZES[size], steps, report, captured)
+            paths["NER"] = (Path(work) / "data" / "ner", ner_train, ner_dev, size)
+            runs = _train_models(models, paths, build, SIZES[size], steps, report, captured, on_trained)
             (build / "resources.json").write_text("{}\n", encoding="utf-8")
             report.stage("evaluating on dev (end to end from raw text)")
             end_to_end = _evaluate(build, paths)
         report.stage("writing model dir")
         manifest = _manifest(name or out_dir.name, build, size, steps, data, models, runs, end_to_end,
                              total_seconds=round(time.monotonic() - started, 1))
+        manifest["ner"] = {**ner_record, "dev_f1": runs.dev_scores.get("ner", {}).get("f1")}
         write_json_atomic(build / "manifest.json", manifest, indent=2)
     report.stage("done")
     return manifest
@@ -136,10 +157,38 @@ def _check_options(size: str, steps: int | None) -> None:
         raise InputError(f"--steps must be a positive number, not {steps}")
 
 
-def _models_for(train_sents: list[Sentence]) -> list[str]:
-    """The processors to train, in pipeline order: mwt only when the training data has multi-word tokens."""
+PIPELINE_ORDER = ("tokenize", "mwt", "pos", "lemma", "depparse", "ner")
+
+
+def _models_for(train_sents: list[Sentence], with_ner: bool = False, tagger_first: bool = False) -> list[str]:
+    """The processors to train, in training order (pipeline order unless tagger_first): mwt only when the
+    training data has multi-word tokens, ner only when asked."""
     has_mwt = any(t.is_multiword for s in train_sents for t in s.tokens)
-    return ["tokenize"] + (["mwt"] if has_mwt else []) + ["pos", "lemma", "depparse"]
+    segment = ["tokenize"] + (["mwt"] if has_mwt else [])
+    tag = ["pos", "lemma", "depparse"] + (["ner"] if with_ner else [])
+    return tag + segment if tagger_first else segment + tag
+
+
+def _ner_data(data: "_Data", ner: bool | None, ner_data) -> tuple[list[Sentence], list[Sentence], dict]:
+    """(NER train sentences, NER dev sentences, the manifest's "ner" record without its score)."""
+    if ner_data is not None:
+        train_path, dev_path = ner_data
+        ner_train = list(read_conllu(train_path))
+        ner_dev = list(read_conllu(dev_path)) if dev_path is not None else []
+    else:
+        ner_train, ner_dev = data.train, data.dev
+    entities = entity_count(ner_train)
+    record = {"trained": False, "sentences": len(ner_train), "entities": entities,
+              "dev_sentences": len(ner_dev), "trainer": "stanza.models.ner_tagger (--no_pretrain, no charlm)"}
+    if ner is False:
+        record["why_not"] = "not asked for (ner=False)"
+    elif not entities:
+        if ner:
+            raise InputError("NER was asked for, but its training sentences carry no entities (NER= in MISC)")
+        record["why_not"] = "its training sentences carry no entities (NER= in token MISC)"
+    else:
+        record["trained"] = True
+    return ner_train, ner_dev, record
 
 
 @dataclasses.dataclass
@@ -150,8 +199,10 @@ class _Runs:
 
 
 def _train_models(models: list[str], paths: dict, build: Path, size: dict, steps: int | None,
-                  report: _Reporter, captured: list[str]) -> _Runs:
-    """Run each model's trainer in turn, writing `<model>.pt` into `build`; `captured` fills with stanza's log."""
+                  report: _Reporter, captured: list[str], on_trained=None) -> _Runs:
+    """Run each model's trainer in turn, writing `<model>.pt` into `build`; `captured` fills with stanza's log;
+    `on_trained(model, build)` after each (the file is final then: no trainer writes another's), and
+    `on_trained(None, build)` once all are."""
     runs = _Runs({}, {})
     for model in models:
         report.stage(f"training {model}")
@@ -160,6 +211,10 @@ def _train_models(models: list[str], paths: dict, build: Path, size: dict, steps
         _TRAINERS[model](paths, build, size, steps)
         runs.seconds[model] = round(time.monotonic() - t0, 1)
         runs.dev_scores[model] = _trainer_score(model, captured)
+        if on_trained is not None:
+            on_trained(model, build)
+    if on_trained is not None:
+        on_trained(None, build)  # every model is saved (the dev evaluation follows)
     return runs
 
 
@@ -175,8 +230,8 @@ def _manifest(name: str, build: Path, size: str, steps: int | None, data: _Data,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "size": size, "steps": steps, "seed": SEED,
         "data": data.records,
-        "processors": models,
-        "files": {m: f"{m}.pt" for m in models},
+        "processors": [m for m in PIPELINE_ORDER if m in models],
+        "files": {m: f"{m}.pt" for m in PIPELINE_ORDER if m in models},
         # per model, the best dev score its trainer reported (gold input from the previous stage)
         "dev_scores": runs.dev_scores,
         # the whole pipeline from the dev set's raw text, scored with udtools' udeval
@@ -367,8 +422,13 @@ def _train_depparse(paths, build: Path, size: dict, steps: int | None) -> None:
     _run(parser.main, argv + size["depparse"] + _eval_interval(steps or size.get("depparse_steps")))
 
 
+def _train_ner(paths, build: Path, size: dict, steps: int | None) -> None:
+    work, ner_train, ner_dev, size_name = paths["NER"]
+    train_ner(ner_train, ner_dev, work, build, size_name, steps, SHORT, SEED)
+
+
 _TRAINERS = {"tokenize": _train_tokenize, "mwt": _train_mwt, "pos": _train_pos, "lemma": _train_lemma,
-             "depparse": _train_depparse}
+             "depparse": _train_depparse, "ner": _train_ner}
 
 
 def _epochs_for(steps: int | None, examples: int, batch_size: int) -> list[str]:
@@ -398,7 +458,7 @@ def _mwt_count(conllu: str) -> int:
 
 # What each trainer's "best dev" line measures (stanza's own scorers on the dev split).
 _METRICS = {"tokenize": "token/sentence F1 (harmonic mean)", "mwt": "Words F1", "pos": "AllTags F1",
-            "lemma": "Lemmas F1", "depparse": "LAS F1"}
+            "lemma": "Lemmas F1", "depparse": "LAS F1", "ner": "entity F1"}
 # The last line of these each trainer logs is its final model's score: the lemmatizer and the MWT expander log
 # their dictionary's "Dev F1" first, then the seq2seq/ensemble one; the tokenizer logs a fraction.
 _BEST = re.compile(r"^(?:Best dev F1|Ensemble dev F1|Dev F1) = ([0-9.]+)|^Best dev score=([0-9.]+)")

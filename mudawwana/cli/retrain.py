@@ -48,7 +48,7 @@ def retrain(
     device: Device = typer.Option(Device.cpu, "--device", help="Where the re-predicting tagger runs."),
     predictions_only: bool = typer.Option(False, "--predictions-only",
                                           help="Add the new predictions without updating each task's CoNLL-U: "
-                                               "one request per 50 tasks instead of one per task, but the columns "
+                                               "one request per 500 tasks instead of one per task, but the columns "
                                                "the interface does not show (XPOS, FEATS; heads and relations "
                                                "without the deps layer) stay the previous model's."),
     url: Optional[str] = LS_URL_OPTION,
@@ -56,8 +56,8 @@ def retrain(
 ) -> None:
     """Retrain the tagger on the project's corrections and, when it is better, re-predict the unannotated tasks.
 
-    Pulls the corrected sentences, trains tokenize, mwt, pos, lemma and depparse on BASE plus the corrections'
-    train documents, scores the previous and the new model on the held-out (test) documents, and deploys the
+    Pulls the corrected sentences, trains tokenize, mwt, pos, lemma and depparse (and NER when the project has the
+    ner layer and its corrections carry entities) on BASE plus the corrections' train documents, scores the previous and the new model on the held-out (test) documents, and deploys the
     new one when it is better on LAS or UPOS: MODEL_DIR is replaced and every task nobody has annotated gets
     its prediction (tasks with annotations are never touched). Rerunning a killed round continues it.
 
@@ -103,4 +103,7 @@ def retrain(
                       f"{data['base']['train']['sentences']:,} + {data['corrections_train']['sentences']:,} "
                       f"corrected), dev {data['dev']['sentences']:,}; "
                       f"{record['seconds']['total']:.0f} s", highlight=False)
+        ner = record.get("ner")
+        if isinstance(ner, dict) and not (ner.get("trained") or ner.get("corrected_entities")):
+            console.print(f"NER {ner['why']}", highlight=False)  # (otherwise a note above says it)
     console.print(result.message, highlight=False)

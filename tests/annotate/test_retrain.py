@@ -24,9 +24,11 @@ import pytest
 from mudawwana.annotate.edit_rates import build_report, edit_rates
 from mudawwana.annotate.projects import list_tasks
 from mudawwana.annotate.push import push_corpus
+from mudawwana.annotate.pull import pull_corpus
 from mudawwana.annotate.retrain import (RoundResult, _decide, load_rounds, retrain, rounds_path_for, work_dir_for)
+from mudawwana.annotate.retrain_repredict import load_retaggers, retag_sentences
 from mudawwana.annotate.tasks import display_words, prediction_result
-from mudawwana.corpus.conllu_io import parse_conllu, read_conllu, write_conllu
+from mudawwana.corpus.conllu_io import format_sentence, parse_conllu, read_conllu, write_conllu
 from mudawwana.corpus.tag_job import tag_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,7 +61,8 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
     base = tmp_path / "base.conllu"
     write_conllu(sentences[:300], base)
     gold = sentences[880:1000]
-    write_conllu(gold, tmp_path / "gold.conllu")
+    write_conllu(gold, tmp_path / "gold.conllu")  # what the tiny model tags (no entities: it has no NER)
+    gold = [_with_silver_entities(g) for g in gold]  # what annotators submit: entities added (the ner layer)
     tagged = tmp_path / "tagged.conllu"
     tag_files([tmp_path / "gold.conllu"], tagged, model_dir=tiny_model_dir, device="cpu")
     pushed = push_corpus(client, tagged, project_title, layers=LAYERS)
@@ -82,7 +85,7 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
             if description == kill_at:
                 raise Killed(description)
         return retrain(client, project_title, base, model_dir, size="tiny", previous_model=tiny_model_dir,
-                       threads=1, force=force, progress=progress)
+                       threads=1, force=force, progress=progress, overlap=True)
 
     # round 1, killed after 16 of the 40 unannotated tasks were re-predicted (if the model is deployed)
     try:
@@ -108,8 +111,22 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
     assert done.status == "deployed" and done.resumed_from == "installed", done.message
     record = done.record
     assert record["repredicted"]["unannotated"] == 40 and record["repredicted"]["annotated_untouched"] == 80
-    assert record["repredicted"]["already_done"] == 16 and record["repredicted"]["updated"] == 24
-    assert record["repredicted"]["predictions_added"] == 24 and not record["repredicted"]["not_repredicted"]
+    rp = record["repredicted"]
+    unchanged = set(rp["unchanged"])  # the new tagging is the stored sentence: its data is left as it is
+    assert rp["already_done"] + rp["updated"] + len(unchanged) == 40 and rp["already_done"] <= 16
+    assert rp["predictions_added"] == 24 and not rp["not_repredicted"]
+    # tagged on the second process while the tokenizer trained, scored there too
+    assert rp["tagged_ahead"] == 40 - rp["already_done"] and rp["tagged_here"] == 0
+    assert record["scored_ahead"] == ["previous", "new"]
+
+    # NER: the corrections carry entities (ner layer), BASE none: trained on the corrections alone, scored
+    ner = record["ner"]
+    assert ner["trained"] and "corrections alone" in ner["why"] and ner["corrected_entities"] > 0
+    assert ner["heldout"]["previous"] is None and 0 <= ner["heldout"]["new"]["F1"] <= 100
+    assert ner["heldout"]["new"]["entities"] == ner["heldout_entities"] > 0
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert "ner" in manifest["processors"] and manifest["ner"]["trained"] and (model_dir / "ner.pt").is_file()
+    assert any(n.startswith("NER trained on") for n in done.notes)
 
     # the round's record: both models' held-out scores, the data sizes, the versions
     state = load_rounds(model_dir)
@@ -135,12 +152,19 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
             assert task == before[tid]
         else:
             assert task["versions"] == {tiny_version, new_version}
-            assert task["data"]["model_version"] == new_version
             assert task["data"]["words"] == before[tid]["data"]["words"]
             [s] = parse_conllu(task["data"]["conllu"])
             [old] = parse_conllu(before[tid]["data"]["conllu"])
             assert [w.form for w in s.words] == [w.form for w in old.words]
+            if tid in unchanged:
+                assert task["data"] == before[tid]["data"]
+                continue
+            assert task["data"]["model_version"] == new_version
             assert s.get_meta("model_version") == new_version
+            # every column is the new model's: its tagging of the task's words, its NER on the task's tokens
+            [expected] = parse_conllu(before[tid]["data"]["conllu"])
+            retag_sentences(load_retaggers(model_dir), [expected], new_version)
+            assert format_sentence(s) == format_sentence(expected)
 
     # a second round with nothing new does nothing (the CLI, as cron runs it)
     env = dict(os.environ, LABEL_STUDIO_URL=studio.url, LABEL_STUDIO_API_KEY=studio.api_key, OMP_NUM_THREADS="1")
@@ -163,7 +187,7 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
         assert tiny_entry["rates"][column] == round(expected[column] / expected["words"], 4)
     # FEATS is not in the labeling interface, and no word was resegmented: annotators could not change them
     assert tiny_entry["changed"]["feats"] == 0 and tiny_entry["changed"]["seg"] == 0
-    assert tiny_entry["entities"] == {"predicted": 0, "added": 0, "removed": 0}
+    assert tiny_entry["entities"] == {"predicted": 0, "added": sum(len(g.entities) for g in gold[:80]), "removed": 0}
     assert tiny_entry["heldout_scores"]["UPOS"] == r["heldout_scores"]["previous"]["UPOS"]
     [new_entry] = [m for m in report["models"] if m["model_version"] == new_version]
     assert new_entry["annotations"] == 0 and new_entry["heldout_scores"]["LAS"] == r["heldout_scores"]["new"]["LAS"]
@@ -179,6 +203,35 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
     for png in ("edit_rates.png", "heldout_scores.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert rounds_path_for(model_dir).is_file()
+
+    # a re-predicted task pulls as any task does: its new prediction accepted as it is gives back its sentence
+    tid = next(t for t in sorted(after) if t not in annotated_ids and t not in unchanged)
+    [p] = [p for p in client.predictions.list(task=tid) if p.model_version == new_version]
+    client.annotations.create(tid, result=p.result)
+    pulled = tmp_path / "pulled.conllu"
+    pull_corpus(client, project_title, pulled)
+    [s] = [s for s in read_conllu(pulled) if s.sent_id == after[tid]["data"]["sent_id"]]
+    for key in ("annotation_status", "annotators", "agreement"):
+        s.set_meta(key, None)
+    assert format_sentence(s) == after[tid]["data"]["conllu"] and s.get_meta("model_version") == new_version
+
+
+def _with_silver_entities(sentence):
+    """A copy of the sentence with silver entities: each run of PROPN tokens one MISC entity (what an annotator
+    marks in this test; the sample has no NER)."""
+    from mudawwana.corpus.data_model import Entity
+
+    s = parse_conllu(format_sentence(sentence))[0]
+    ents, start = [], None
+    for i, tok in enumerate(s.tokens + [None]):
+        propn = tok is not None and all(w.upos == "PROPN" for w in tok.words)
+        if propn and start is None:
+            start = i
+        elif not propn and start is not None:
+            ents.append(Entity(start, i, "MISC"))
+            start = None
+    s.set_entities(ents)
+    return s
 
 
 def _snapshot(client, project_id: int) -> dict:
@@ -228,7 +281,7 @@ def test_a_worse_model_changes_nothing_and_other_options_start_over(ls_client, s
     trained = []
 
     def stand_in_train(corpus, out_dir, dev=None, steps=None, size="default", progress=None, name=None,
-                       threads=None):
+                       threads=None, **options):
         trained.append(size)
         shutil.copytree(tiny_model_dir, out_dir)
         manifest = json.loads((out_dir / "manifest.json").read_text())
@@ -249,6 +302,7 @@ def test_a_worse_model_changes_nothing_and_other_options_start_over(ls_client, s
             raise Killed(description)
 
     before = _snapshot(client, pushed.project_id)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # the stand-ins live in this process: no second one (overlap)
     with pytest.raises(Killed):
         retrain(client, project_title, base, model_dir, size="tiny", previous_model=tiny_model_dir, min_new=1,
                 progress=kill_at_evaluate)
@@ -273,7 +327,8 @@ def test_a_worse_model_changes_nothing_and_other_options_start_over(ls_client, s
     from mudawwana.cli import app
 
     shown = CliRunner().invoke(app, ["retrain", "--project", project_title, "--base", str(base), "-o", str(model_dir),
-                                     "--size", "small", "--force", "--url", studio.url, "--api-key", studio.api_key])
+                                     "--size", "small", "--force", "--predictions-only", "--url", studio.url,
+                                     "--api-key", studio.api_key])
     assert shown.exit_code == 0, shown.output
     said = " ".join(shown.output.split())  # rich wraps at the runner's 80 columns
     assert "Round 2: held-out corrections (4 sentences" in said and "deployed anyway (--force)" in said, said
@@ -287,3 +342,7 @@ def test_a_worse_model_changes_nothing_and_other_options_start_over(ls_client, s
     after = _snapshot(client, pushed.project_id)
     assert sum(1 for t in after.values() if version in t["versions"]) == 10
     assert all(after[tid] == before[tid] for tid in before if before[tid]["annotations"])
+    # --predictions-only: the tasks' data (their CoNLL-U) is left as it was; no entities: NER is said not trained
+    assert all(after[tid]["data"] == before[tid]["data"] for tid in before)
+    assert forced["repredicted"]["updated"] == 0 and forced["repredicted"]["predictions_added"] == 10
+    assert "NER not trained: the project has no ner layer" in said
