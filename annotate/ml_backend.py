@@ -471,12 +471,9 @@ def raw_task_ids(task: dict, project_id: int | None) -> tuple[str, str]:
 
 def write_task(client, task_id: int, data: dict, meta: dict) -> None:
     """Replace a task's data and meta (its annotations and predictions stay): one PATCH (docs/ml-backend.md)."""
-    import json
+    from mudawwana.annotate.projects import update_task_data
 
-    from mudawwana.annotate.client import request
-
-    body = json.dumps({"data": data, "meta": meta}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    request(client, "PATCH", f"api/tasks/{task_id}", what=f"an update of task {task_id}", body=body, timeout=120)
+    update_task_data(client, task_id, data, meta=meta)
 
 
 def _project_title_and_live_mode(client, project_id: int) -> tuple[str, str | None]:

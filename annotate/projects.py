@@ -412,18 +412,14 @@ def import_predictions(client, project_id: int, predictions: list[dict]) -> int:
     return int(resp.json().get("created") or 0)
 
 
-def update_task_data(client, task_id: int, data: dict) -> None:
-    """Replace a task's `data` (its meta, annotations and predictions stay as they are)."""
-    body = json.dumps({"data": data}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    request(client, "PATCH", f"api/tasks/{task_id}", what=f"an update of task {task_id}", body=body, timeout=120)
+def update_task_data(client, task_id: int, data: dict, *, meta: dict | None = None) -> None:
+    """Replace a task's `data` (and its `meta` when given); its annotations and predictions stay as they are.
 
-
-def update_task_data_light(client, task_id: int, data: dict) -> None:
-    """update_task_data with `?review=true`: the server then fetches the task with its light queryset (the fields
-    its review stream needs) instead of every Data Manager field before writing; same update, same answer for our
-    purpose (we read none of it). Measured ~20 % cheaper per task (docs/label-studio.md, "Re-predicting existing
-    tasks"); a server that ignores the parameter just does the full fetch."""
-    body = json.dumps({"data": data}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    With `?review=true` the server fetches the task with its light queryset (the fields its review stream needs)
+    instead of every Data Manager field before writing: same update, ~20 % cheaper per task (docs/label-studio.md,
+    "Re-predicting existing tasks"); a server that ignores the parameter just does the full fetch."""
+    fields = {"data": data} if meta is None else {"data": data, "meta": meta}
+    body = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     request(client, "PATCH", f"api/tasks/{task_id}", params={"review": "true"}, what=f"an update of task {task_id}",
             body=body, timeout=120)
 

@@ -18,7 +18,7 @@ Where the time goes, and what was done about it (measured on the 2-core machine,
 - the task data: Label Studio 1.23 has no bulk update of task data (read in its sources: the import endpoints
   always create tasks, the Data Manager's "add/modify data field" sets one value for all tasks), so it is one
   PATCH per task, ~0.14 s each on a quiet server, ~0.11 s with `?review=true` (the server's light fetch of the
-  task before the write: projects.update_task_data_light); two client threads bring it to ~0.085 s (the server
+  task before the write: projects.update_task_data); two client threads bring it to ~0.085 s (the server
   parses and answers one while the other writes), four to 0.079. A task whose new tagging is exactly its stored sentence
   (every column, entities included) is not PATCHed: its data stays as it is, naming the model that produced the
   same sentence first;
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable
 
 from mudawwana.annotate.projects import (count_tasks, import_predictions, list_tasks, set_model_version,
-                                         split_annotated_light, unannotated_query, update_task_data_light,
+                                         split_annotated_light, unannotated_query, update_task_data,
                                          updated_after)
 from mudawwana.corpus.conllu_io import format_sentence, parse_conllu
 from mudawwana.corpus.data_model import META_MODEL_VERSION, Sentence
@@ -131,7 +131,7 @@ def repredict(client, project, layers: tuple[str, ...], model_dir: Path, version
                                                       update_data)
                 patches = [planned[t["id"]] for t in chunk if planned.get(t["id"]) and planned[t["id"]][1]]
                 t0 = time.monotonic()
-                for _ in pool.map(lambda w: update_task_data_light(client, w[0], w[1]), patches):
+                for _ in pool.map(lambda w: update_task_data(client, w[0], w[1]), patches):
                     pass
                 counts["update_seconds"] += time.monotonic() - t0
                 counts["updated"] += len(patches)
