@@ -80,8 +80,11 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
     model_dir = tmp_path / "models" / "news"
     monkeypatch.setattr(retrain_module, "REPREDICT_BATCH", 16)
 
+    seen: list[str] = []
+
     def run(kill_at=None, force=False) -> RoundResult:
         def progress(description, done, total):
+            seen.append(description)
             if description == kill_at:
                 raise Killed(description)
         return retrain(client, project_title, base, model_dir, size="tiny", previous_model=tiny_model_dir,
@@ -93,7 +96,8 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
     except Killed:
         first = None
     if first is not None:  # the new model scored worse: nothing may have changed, and it says so
-        assert first.status == "rejected" and "nothing changed in Label Studio" in first.message
+        assert first.status == "rejected" and "nothing changed in Label Studio" in first.message, \
+            (first.message, (first.record or {}).get("repredicted"), [d for d in seen if d.startswith("re-predict")])
         assert not model_dir.exists() and _snapshot(client, pushed.project_id) == before
         assert client.projects.get(pushed.project_id).model_version == tiny_version
         try:
@@ -110,7 +114,8 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
     done = run()
     assert done.status == "deployed" and done.resumed_from == "installed", done.message
     record = done.record
-    assert record["repredicted"]["unannotated"] == 40 and record["repredicted"]["annotated_untouched"] == 80
+    assert record["repredicted"]["unannotated"] == 40 and record["repredicted"]["annotated_untouched"] == 80, \
+        (record["repredicted"], [d for d in seen if d.startswith("re-predict")])
     rp = record["repredicted"]
     unchanged = set(rp["unchanged"])  # the new tagging is the stored sentence: its data is left as it is
     assert rp["already_done"] + rp["updated"] + len(unchanged) == 40 and rp["already_done"] <= 16
