@@ -325,10 +325,11 @@ def _start_round(client, project, state: dict, settings: dict, base: Path, dev, 
     round_dir = work / f"round-{number}"
     shutil.rmtree(round_dir, ignore_errors=True)  # a round started over: its earlier folder is stale
     round_dir.mkdir()
-    data = _write_round_data(round_dir, base, dev, parts)
+    base_parts = _base_parts(base, dev)
+    data = _write_round_data(round_dir, base, dev, base_parts, parts)
     write_json_atomic(round_dir / "used.json", used)
     previous = _previous_model(state, model_dir, previous_model)
-    ner = _ner_plan(round_dir, layers, parts, base, dev)
+    ner = _ner_plan(round_dir, layers, parts, base_parts)
     log.info("NER: %s", ner["why"])
     current = {
         "round": number, "stage": "pulled", "settings": settings, "model_name": model_dir.name,
@@ -351,7 +352,8 @@ def _start_round(client, project, state: dict, settings: dict, base: Path, dev, 
     return current
 
 
-def _ner_plan(round_dir: Path, layers: tuple[str, ...], parts: dict[str, list[Sentence]], base: Path, dev) -> dict:
+def _ner_plan(round_dir: Path, layers: tuple[str, ...], parts: dict[str, list[Sentence]],
+              base_parts: tuple[list[Sentence], list[Sentence]]) -> dict:
     """Whether the round trains NER, on what, and why (not): the round record's `ner`. When it does, its data are
     written as ner-train.conllu and ner-dev.conllu: the corrections' train (validation) documents, plus BASE's
     train (dev) part only when BASE carries entities itself."""
@@ -366,7 +368,7 @@ def _ner_plan(round_dir: Path, layers: tuple[str, ...], parts: dict[str, list[Se
     if not entities:
         plan["why"] = "not trained: the corrected sentences carry no entities"
         return plan
-    base_train, base_dev = _base_parts(base, dev)
+    base_train, base_dev = base_parts
     base_entities = sum(len(s.entities) for s in base_train + base_dev)
     train = (base_train if base_entities else []) + parts["train"]
     dev_part = (base_dev if base_entities else []) + parts["validation"]
@@ -385,9 +387,12 @@ def _ner_plan(round_dir: Path, layers: tuple[str, ...], parts: dict[str, list[Se
 
 
 def _base_parts(base: Path, dev) -> tuple[list[Sentence], list[Sentence]]:
+    """BASE's (train, dev) parts: BASE and --dev, or BASE without and with its last DEV_FRACTION."""
     base_sents = list(read_conllu(base))
     if dev is not None:
         return base_sents, list(read_conllu(dev))
+    if len(base_sents) < 2:
+        raise InputError(f"{base}: needs at least 2 sentences to hold out a dev part (or give --dev)")
     n_dev = max(1, round(len(base_sents) * DEV_FRACTION))
     return base_sents[:-n_dev], base_sents[-n_dev:]
 
@@ -403,16 +408,10 @@ def _trainable(sentences: list[Sentence]) -> tuple[list[Sentence], list[str]]:
     return good, bad
 
 
-def _write_round_data(round_dir: Path, base: Path, dev, parts: dict[str, list[Sentence]]) -> dict:
+def _write_round_data(round_dir: Path, base: Path, dev, base_parts: tuple[list[Sentence], list[Sentence]],
+                      parts: dict[str, list[Sentence]]) -> dict:
     """train.conllu, dev.conllu and heldout.conllu of the round; their sizes for the record."""
-    base_sents = list(read_conllu(base))
-    if dev is not None:
-        base_train, base_dev = base_sents, list(read_conllu(dev))
-    else:
-        if len(base_sents) < 2:
-            raise InputError(f"{base}: needs at least 2 sentences to hold out a dev part (or give --dev)")
-        n_dev = max(1, round(len(base_sents) * DEV_FRACTION))
-        base_train, base_dev = base_sents[:-n_dev], base_sents[-n_dev:]
+    base_train, base_dev = base_parts
     write_conllu(base_train + parts["train"], round_dir / "train.conllu")
     write_conllu(base_dev + parts["validation"], round_dir / "dev.conllu")
     write_conllu(parts["test"], round_dir / "heldout.conllu")
