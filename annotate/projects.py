@@ -287,12 +287,14 @@ def split_annotated(client, project_id: int, task_ids: Sequence[int]) -> tuple[l
     """(tasks without, tasks with an annotation, submitted or skipped, or a draft) of these ones of the project,
     from the annotation rows themselves (the tasks API's full tasks), not from the task's counters: those stayed
     0 for annotations made through the API on PostgreSQL (docs/label-studio.md). Ids gone meanwhile, or of
-    another project, are in neither."""
+    another project, are in neither. Only `id`, `annotations` and `drafts` are read, not the whole task with its
+    predictions: ~0.45 s instead of ~0.8 s per 50 tasks that each carry a few predictions."""
     free, held = [], []
     for i in range(0, len(task_ids), EXPORT_CHUNK):
         chunk = list(task_ids[i:i + EXPORT_CHUNK])
         query = {"selectedItems": {"all": False, "included": chunk}}
-        for t in list_tasks(client, project_id, include=None, fields="all", query=query, page_size=len(chunk)):
+        for t in list_tasks(client, project_id, include="id,annotations,drafts", fields="all", query=query,
+                            page_size=len(chunk)):
             (held if t.get("annotations") or t.get("drafts") else free).append(t["id"])
     return sorted(free), sorted(held)
 
@@ -422,20 +424,6 @@ def update_task_data(client, task_id: int, data: dict, *, meta: dict | None = No
     body = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     request(client, "PATCH", f"api/tasks/{task_id}", params={"review": "true"}, what=f"an update of task {task_id}",
             body=body, timeout=120)
-
-
-def split_annotated_light(client, project_id: int, task_ids: Sequence[int]) -> tuple[list[int], list[int]]:
-    """split_annotated, reading only each task's `id`, `annotations` and `drafts` (the rows themselves, as
-    split_annotated does) instead of the whole task with its predictions: ~0.45 s instead of ~0.8 s per 50 tasks
-    that each carry a few predictions."""
-    free, held = [], []
-    for i in range(0, len(task_ids), EXPORT_CHUNK):
-        chunk = list(task_ids[i:i + EXPORT_CHUNK])
-        query = {"selectedItems": {"all": False, "included": chunk}}
-        for t in list_tasks(client, project_id, include="id,annotations,drafts", fields="all", query=query,
-                            page_size=len(chunk)):
-            (held if t.get("annotations") or t.get("drafts") else free).append(t["id"])
-    return sorted(free), sorted(held)
 
 
 def unannotated_query() -> dict:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable
 
 from mudawwana.annotate.projects import (count_tasks, import_predictions, list_tasks, set_model_version,
-                                         split_annotated_light, unannotated_query, update_task_data,
+                                         split_annotated, unannotated_query, update_task_data,
                                          updated_after)
 from mudawwana.corpus.conllu_io import format_sentence, parse_conllu
 from mudawwana.corpus.data_model import META_MODEL_VERSION, Sentence
@@ -124,7 +124,7 @@ def repredict(client, project, layers: tuple[str, ...], model_dir: Path, version
             planned: dict[int, tuple] = {}
             for j in range(0, len(batch), check_every if update_data else len(batch)):
                 chunk = batch[j:j + check_every] if update_data else batch
-                still = set(split_annotated_light(client, project.id, [t["id"] for t in chunk])[0])
+                still = set(split_annotated(client, project.id, [t["id"] for t in chunk])[0])
                 for t in chunk:
                     if t["id"] in still:
                         planned[t["id"]] = _plan_task(t, prepared.get(t["id"]), layers, config, version, counts,
@@ -139,7 +139,7 @@ def repredict(client, project, layers: tuple[str, ...], model_dir: Path, version
                     sub(k + j + len(chunk), len(todo))
             # the predictions: one request for the batch (~0.5 s a request, whatever its size), right after one
             # more check of the batch (with data updates, the first tasks were checked a few seconds ago)
-            still = set(split_annotated_light(client, project.id, list(planned))[0]) if update_data else set(planned)
+            still = set(split_annotated(client, project.id, list(planned))[0]) if update_data else set(planned)
             counts["annotated_meanwhile"] += sum(1 for t in batch if t["id"] not in still)
             predictions = [planned[tid][2] for tid in planned if tid in still and planned[tid] and planned[tid][2]]
             counts["predictions_added"] += import_predictions(client, project.id, predictions)
