@@ -479,13 +479,13 @@ def write_task(client, task_id: int, data: dict, meta: dict) -> None:
 def _project_title_and_live_mode(client, project_id: int) -> tuple[str, str | None]:
     """The project's title, and its model version when that is the title of one of its ML backends (Label
     Studio then asks the backend for predictions when a task opens: docs/ml-backend.md), else None."""
-    from mudawwana.annotate.client import get_json, sdk_call
+    from mudawwana.annotate.client import sdk_call
+    from mudawwana.annotate.ml_backend_connect import project_backends
 
     with sdk_call(client, f"project {project_id}"):
         project = client.projects.get(project_id)
     version = getattr(project, "model_version", None) or None
-    backends = get_json(client, "api/ml", {"project": project_id}, what=f"the ML backends of project {project_id}")
-    titles = {b.get("title") for b in backends if isinstance(b, dict)}
+    titles = {b.get("title") for b in project_backends(client, project_id)}
     return project.title, version if version in titles else None
 
 

@@ -96,15 +96,10 @@ def connect_backend(client, project_title: str, backend_url: str, *, title: str 
         body.update(auth_method="BASIC_AUTH", basic_auth_user=basic_auth[0], basic_auth_pass=basic_auth[1])
     else:
         body.update(auth_method="NONE")
-    existing = [b for b in _backends(client, project.id) if (b.get("url") or "").rstrip("/") == backend_url]
+    existing = [b for b in project_backends(client, project.id) if (b.get("url") or "").rstrip("/") == backend_url]
     what = f"the registration of the ML backend {backend_url} with project {project.id}"
     try:
-        if existing:
-            resp = request(client, "PATCH", f"api/ml/{existing[0]['id']}", what=what, timeout=60, retries=0,
-                           body=json.dumps(body).encode())
-        else:
-            resp = request(client, "POST", "api/ml", what=what, timeout=60, retries=0,
-                           body=json.dumps(body).encode())
+        resp = _create_or_update(client, "api/ml", existing[0]["id"] if existing else None, body, what)
     except StudioHTTPError as e:
         raise _registration_error(client, e, backend_url) from None
     registered = resp.json()
@@ -115,7 +110,8 @@ def connect_backend(client, project_title: str, backend_url: str, *, title: str 
                       registered.get("model_version"), registered.get("readable_state"))
 
 
-def _backends(client, project_id: int) -> list[dict]:
+def project_backends(client, project_id: int) -> list[dict]:
+    """The ML backends registered with the project (Label Studio's `api/ml` listing)."""
     found = get_json(client, "api/ml", {"project": project_id}, what=f"the ML backends of project {project_id}")
     return [b for b in found if isinstance(b, dict)]
 
@@ -161,13 +157,15 @@ def _ensure_webhook(client, project_id: int, backend_url: str, basic_auth) -> in
     body = {"url": url, "project": project_id, "send_payload": True, "send_for_all_actions": True,
             "headers": headers, "is_active": True}
     what = f"the webhook {url} of project {project_id}"
-    if mine:
-        resp = request(client, "PATCH", f"api/webhooks/{mine[0]['id']}/", what=what, timeout=60, retries=0,
-                       body=json.dumps(body).encode())
-    else:
-        resp = request(client, "POST", "api/webhooks/", what=what, timeout=60, retries=0,
-                       body=json.dumps(body).encode())
-    return resp.json().get("id")
+    return _create_or_update(client, "api/webhooks/", mine[0]["id"] if mine else None, body, what).json().get("id")
+
+
+def _create_or_update(client, collection: str, existing_id: int | None, body: dict, what: str):
+    """POST `body` to the collection (`api/ml`, `api/webhooks/`), or PATCH the existing item in it."""
+    path = collection if existing_id is None else f"{collection.rstrip('/')}/{existing_id}" + \
+        ("/" if collection.endswith("/") else "")
+    return request(client, "POST" if existing_id is None else "PATCH", path, what=what, timeout=60, retries=0,
+                   body=json.dumps(body).encode())
 
 
 # --- starting the backend process -------------------------------------------------------------------------------
