@@ -168,6 +168,7 @@ def edit_rates(client, project_title: str) -> EditReport:
 def add_task(report: EditReport, task: dict) -> None:
     """Count one exported task's submitted annotations against the predictions they were shown."""
     from mudawwana.annotate.mapping import annotation_to_sentence
+    from mudawwana.annotate.prediction_sentence import base_task_data, shown_conllu
 
     report.tasks += 1
     annotations = task.get("annotations") or []
@@ -182,8 +183,9 @@ def add_task(report: EditReport, task: dict) -> None:
             report.no_prediction += 1
             continue
         try:
-            predicted, p_problems = annotation_to_sentence(data, shown["result"], layers=report.layers)
-            annotated, a_problems = annotation_to_sentence(data, a.get("result") or [], layers=report.layers)
+            base = base_task_data(data, shown_conllu(a))  # a re-predicted task: the sentence shown
+            predicted, p_problems = annotation_to_sentence(base, shown["result"], layers=report.layers)
+            annotated, a_problems = annotation_to_sentence(base, a.get("result") or [], layers=report.layers)
         except Exception:  # noqa: BLE001 - a task not made by push, a broken result: one more unmappable pair
             report.unmappable += 1
             continue

@@ -1,6 +1,7 @@
 """Label Studio annotation -> corrected Sentence.
 
-The task's `conllu` is the starting point (everything the interface does not show comes from it); the
+The task's `conllu` is the starting point (everything the interface does not show comes from it; for an annotation
+of a re-predicted task, the sentence its prediction carries: annotate/prediction_sentence.py); the
 annotation's regions and relations overwrite what the layers show. An annotation equal to the prediction gives
 back exactly the input sentence. Whatever cannot be mapped is reported as a MappingProblem, never dropped
 silently; the Sentence returned next to problems is best effort (the affected part keeps its predicted value).
@@ -38,6 +39,7 @@ from .mapping_regions import place_word_regions, read_result, root_region_ids
 from .mapping_renumber import renumber
 from .mapping_tokens import sentence_clitics
 from .mapping_words import report_stray_values, resegment
+from .prediction_sentence import strip
 
 __all__ = ["TOKEN_MISC_KEYS", "MappingProblem", "annotation_to_sentence", "apply_annotation", "sentence_clitics"]
 
@@ -70,7 +72,7 @@ def apply_annotation(sentence: Sentence, task_data: dict, layers: tuple[str, ...
         ctx.problem("task data is inconsistent: `words`/`word_spans` do not match `conllu`; "
                     "nothing from the annotation was applied")
         return ctx.problems
-    regions = read_result(ctx, result)
+    regions = read_result(ctx, strip(result))  # (a copied prediction's sentence item is not a correction)
     region_word = {rid: ROOT for rid in root_region_ids(ctx, regions.root)}
     if ctx.control:
         predicted_words = sentence.words

@@ -12,7 +12,8 @@ Predicting (`predict`), for the labeling config Label Studio sends (its layers a
 controls, annotate/projects.py layers_from_config):
 - a task made by `mudawwana push` (or completed earlier by this backend) has the sentence's CoNLL-U: it is
   tagged again from its words (tokens and words kept, as `retrain` re-predicts), and the prediction is built
-  by push's own code (annotate/tasks.py sentence_to_task) and checked against the config (validate_task);
+  by push's own code (annotate/tasks.py sentence_to_task) and checked against the config (validate_task); the
+  new sentence travels in the prediction (annotate/prediction_sentence.py), the task's data is not written;
 - a task holding only raw text (`text`, imported in Label Studio) is normalized, tokenized and tagged as
   `mudawwana tag` does (corpus/from_stanza.py tag_raw_documents; one task is one sentence: stanza's sentence
   splitter is off), checked by the UD validator, and its task data is COMPLETED to what push would have sent
@@ -69,7 +70,6 @@ class TrainingSettings:
     policy: str = "latest"
     max_steps: int | None = None
     threads: int | None = None
-    predictions_only: bool = False
     every: int = 0  # start a round after this many new annotations (0: only on START_TRAINING)
 
 
@@ -328,7 +328,7 @@ class StanzaBackend:
             result = retrain(client, title, settings.base, self.model_dir, size=settings.size,
                              min_new=settings.min_new, force=settings.force, policy=settings.policy,
                              max_steps=settings.max_steps, threads=settings.threads, device=self.device,
-                             predictions_only=settings.predictions_only, progress=self._progress)
+                             progress=self._progress)
             outcome.update(status=result.status, message=result.message, round=result.round)
             if result.status == "deployed":
                 self._train.step = "loading the new model"
@@ -362,6 +362,7 @@ class StanzaBackend:
 def predict_tasks(loaded: _Loaded, tasks: list[dict], layers: tuple[str, ...], config: str,
                   project_id: int | None) -> tuple[list[dict], list[tuple[int, dict, dict]]]:
     """(one result per task in order, the (task id, data, meta) of raw-text tasks to complete)."""
+    from mudawwana.annotate.prediction_sentence import with_sentence
     from mudawwana.annotate.tasks import sentence_to_task, validate_task
 
     version = loaded.model_version
@@ -387,7 +388,9 @@ def predict_tasks(loaded: _Loaded, tasks: list[dict], layers: tuple[str, ...], c
             log.warning("task %s: not predicted (%s)", tasks[i].get("id"), "; ".join(errors[:3]) or
                         "its words view does not match its CoNLL-U")
             continue
-        results[i] = task["predictions"][0]
+        # the new sentence travels in the prediction: what the config hides is pulled from it (prediction_sentence)
+        prediction = task["predictions"][0]
+        results[i] = {**prediction, "result": with_sentence(prediction["result"], task["data"]["conllu"])}
     for i, sentence in zip(raw, _tag_raw(loaded, [tasks[i] for i in raw], project_id)):
         if sentence is None:
             continue

@@ -24,6 +24,8 @@ from typing import Iterable, Sequence
 
 from mudawwana.corpus.data_model import NER_MISC_KEY, Sentence, parse_misc, set_misc
 
+from .prediction_sentence import shown_conllu
+
 POLICIES = ("latest", "majority", "reviewed")
 
 # The annotation layers (annotate/config.py LAYERS) and the columns each one lets an annotator change.
@@ -68,6 +70,7 @@ class Annotation:
     reviewed: bool = False
     created_at: str | None = None
     updated_at: str | None = None
+    shown_conllu: str | None = None  # the sentence the prediction it was made from carries (prediction_sentence)
 
     @property
     def recency(self) -> tuple:
@@ -123,7 +126,7 @@ def normalize_task(raw: dict) -> TaskRecord:
             id=int(a["id"]), task_id=int(raw["id"]), user_id=_user_id(a.get("completed_by")),
             result=list(a.get("result") or []), was_cancelled=bool(a.get("was_cancelled")),
             ground_truth=bool(a.get("ground_truth")), reviewed=_is_reviewed(a),
-            created_at=a.get("created_at"), updated_at=a.get("updated_at")))
+            created_at=a.get("created_at"), updated_at=a.get("updated_at"), shown_conllu=shown_conllu(a)))
     return TaskRecord(id=int(raw["id"]), data=dict(raw.get("data") or {}), updated_at=raw.get("updated_at"),
                       annotations=anns)
 

@@ -1,6 +1,8 @@
 """Pull corrected annotations from Label Studio back into CoNLL-U.
 
-Every submitted annotation is mapped back with annotate.mapping.annotation_to_sentence; a policy
+Every submitted annotation is mapped back with annotate.mapping.annotation_to_sentence, from the task's `conllu`
+or, for a task re-predicted by a later model, from the sentence the prediction it was made from carries
+(annotate/prediction_sentence.py: the columns the interface hides are that model's); a policy
 (annotate/policies.py) decides which one(s) make the sentence written for a task. Tasks without a submitted
 annotation (unannotated, skipped = every annotation cancelled) and, with the `reviewed` policy, tasks without a
 reviewed one, are counted and not written.
@@ -168,10 +170,12 @@ def map_annotation(task: TaskRecord, annotation: Annotation, layers: Sequence[st
     with problems still gives its sentence (the mappable corrections applied) next to its failure
     (`failure.partial`); a crash of the mapping, or a sentence the UD validator rejects, gives none."""
     from mudawwana.annotate.mapping import annotation_to_sentence
+    from mudawwana.annotate.prediction_sentence import base_task_data
 
     who = pseudonym(project_id if project_id is not None else 0, annotation.user_id)
     try:
-        sentence, problems = annotation_to_sentence(task.data, annotation.result, layers=layers, clitics=clitics)
+        data = base_task_data(task.data, annotation.shown_conllu)  # a re-predicted task: the shown sentence
+        sentence, problems = annotation_to_sentence(data, annotation.result, layers=layers, clitics=clitics)
     except Exception as e:  # noqa: BLE001 - a mapping crash is one more unmappable annotation
         return None, MappingFailure(task.id, task.sent_id, annotation.id, who, f"{type(e).__name__}: {e}")
     failure = None

@@ -19,8 +19,8 @@
    deployed when it is better on LAS or UPOS, or with `force`;
 5. `_install` and re-predicting (annotate/retrain_repredict.py): the candidate becomes MODEL_DIR (staged,
    swapped in whole), then every task without an annotation (none submitted, none skipped, no draft) gets the
-   new model's tagging, keeping the task's tokens and words (as `mudawwana tag` does for CoNLL-U input): the
-   task's `conllu` is updated (unless it already is that sentence) and a prediction with the new model_version
+   new model's tagging, keeping the task's tokens and words (as `mudawwana tag` does for CoNLL-U input): a
+   prediction with the new model_version, carrying the whole new sentence (annotate/prediction_sentence.py), is
    added, and the project's model version set to it, so annotators see the new one. Tasks with annotations are
    never touched. A model that is not deployed changes nothing in Label Studio.
 
@@ -61,8 +61,8 @@ from typing import Callable, Iterator, Sequence
 
 from mudawwana.annotate import retrain_ahead
 from mudawwana.annotate.projects import get_project, project_layers
-# REPREDICT_BATCH and CHECK_EVERY are read from this module at run time (tests make them small here)
-from mudawwana.annotate.retrain_repredict import CHECK_EVERY, REPREDICT_BATCH, repredict  # noqa: F401
+# REPREDICT_BATCH is read from this module at run time (tests make it small here)
+from mudawwana.annotate.retrain_repredict import REPREDICT_BATCH, repredict  # noqa: F401
 from mudawwana.corpus.conllu_io import format_sentence, read_conllu, write_conllu
 from mudawwana.corpus.data_model import Sentence
 from mudawwana.corpus.errors import InputError, MudawwanaError
@@ -142,15 +142,14 @@ def retrain(client, project_title: str, base: str | Path, model_dir: str | Path,
             min_new: int = DEFAULT_MIN_NEW, force: bool = False, policy: str = "latest",
             previous_model: str | Path | None = None, dev: str | Path | None = None,
             ratios: str | Sequence[float] = DEFAULT_RATIOS, max_steps: int | None = None,
-            threads: int | None = None, device: str = "cpu", predictions_only: bool = False,
+            threads: int | None = None, device: str = "cpu",
             progress: Progress | None = None, overlap: bool | None = None) -> RoundResult:
     """Run one round for the project (see the module docstring); returns what it did.
 
     base: the CoNLL-U the tagger always trains on (e.g. the treebank the first model came from). model_dir: where
     the deployed model lives (-o). previous_model: the model that pre-annotated the project, for the first round
     (default: the last round's, else MODEL_DIR when it holds a model, else stanza's official Arabic models).
-    force: deploy even a worse model, and run even with fewer than min_new new corrections. predictions_only: add
-    the new predictions without updating the tasks' CoNLL-U (faster; see annotate/retrain_repredict.py).
+    force: deploy even a worse model, and run even with fewer than min_new new corrections.
     overlap: score the previous model and tag the tasks on a second process while training
     (annotate/retrain_ahead.py); None: when the machine has more than one CPU.
     """
@@ -220,7 +219,7 @@ def retrain(client, project_title: str, base: str | Path, model_dir: str | Path,
             if current["deployed"]:
                 current["repredicted"] = repredict(
                     client, project, layers, model_dir, current["new_model"]["model_version"], device, say.sub,
-                    update_data=not predictions_only, module=sys.modules[__name__],
+                    module=sys.modules[__name__],
                     pretagged=retrain_ahead.retagged_result(round_dir / AHEAD, model_dir),
                     listed=retrain_ahead.listed_tasks(round_dir / AHEAD) if listed_here else None)
                 current["seconds"]["repredict"] = current["repredicted"]["seconds"]

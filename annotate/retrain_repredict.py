@@ -2,9 +2,11 @@
 
 Per task: its sentence is tagged again with the new model, keeping its tokens and words (as `mudawwana tag` does for
 CoNLL-U input; entities too, by the new NER when the model has one), a prediction with the new model_version is
-added, its data (`conllu`, `model_version`) is updated, and the project's model version is set to the new one, so
-annotators see it. Tasks with annotations (submitted, skipped) or drafts are never touched: each CHECK_EVERY tasks
-are checked again, from their annotation rows, just before they are written.
+added, carrying the whole new sentence (annotate/prediction_sentence.py: what the config hides, XPOS, FEATS, heads,
+comes from it when the annotation is pulled), and the project's model version is set to the new one, so annotators
+see it. The task's data is not written: Label Studio records with each annotation the prediction it was made from.
+Tasks with annotations (submitted, skipped) or drafts are never touched: each batch is checked again, from its
+annotation rows, just before its predictions are written.
 
 Where the time goes, and what was done about it (measured on the 2-core machine, docs/label-studio.md
 "Re-predicting existing tasks"):
@@ -13,38 +15,28 @@ Where the time goes, and what was done about it (measured on the 2-core machine,
   and layers are still the ones it was prepared from and the model files are byte-identical to the installed
   ones, otherwise the task is prepared here;
 - predictions: one request per REPREDICT_BATCH tasks (`import/predictions` costs ~0.5 s a request, 50 or 200
-  predictions alike: 4 x 50 took 2.35 s, 1 x 200 0.77 s), right after one more check of the batch; the checks
-  likewise (4 x 50 tasks 1.03 s, 1 x 200 0.75 s);
-- the task data: Label Studio 1.23 has no bulk update of task data (read in its sources: the import endpoints
-  always create tasks, the Data Manager's "add/modify data field" sets one value for all tasks), so it is one
-  PATCH per task, ~0.14 s each on a quiet server, ~0.11 s with `?review=true` (the server's light fetch of the
-  task before the write: projects.update_task_data); two client threads bring it to ~0.085 s (the server
-  parses and answers one while the other writes), four to 0.079. A task whose new tagging is exactly its stored sentence
-  (every column, entities included) is not PATCHed: its data stays as it is, naming the model that produced the
-  same sentence first;
-- with `update_data` False (`--predictions-only`) no PATCH at all: the hidden columns (XPOS, FEATS without the
-  feats layer; heads and relations without deps) stay the previous model's.
+  predictions alike: 4 x 50 took 2.35 s, 1 x 200 0.77 s), right after one check of the batch (1 x 200 tasks 0.75 s,
+  4 x 50 1.03 s);
+- no task-data update: Label Studio 1.23 has no bulk one (one PATCH per task, ~0.07 s with two threads), which cost
+  rounds +43 %, +27 %, +13 % of their training before the sentence moved into the prediction.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
+from mudawwana.annotate.prediction_sentence import with_sentence
 from mudawwana.annotate.projects import (count_tasks, import_predictions, list_tasks, set_model_version,
-                                         split_annotated, unannotated_query, update_task_data,
-                                         updated_after)
-from mudawwana.corpus.conllu_io import format_sentence, parse_conllu
+                                         split_annotated, unannotated_query, updated_after)
+from mudawwana.corpus.conllu_io import parse_conllu
 from mudawwana.corpus.data_model import META_MODEL_VERSION, Sentence
 
 log = logging.getLogger(__name__)
 
 REPREDICT_BATCH = 500  # tasks written per predictions import (one request: ~0.5 s for 50 or for 200 alike)
-CHECK_EVERY = 100  # task data PATCHed between two reads of their annotation rows (~0.5 s a read, 50 or 100)
-PATCH_THREADS = 2  # concurrent task-data updates (measured: 1 -> 0.14 s/task, 2 -> 0.085, 4 -> 0.079)
 TASK_FIELDS = "id,data,total_annotations,cancelled_annotations,drafts,predictions_model_versions"
 PENDING = "pending"  # the model_version a task is prepared with ahead, before the new model's version is known
 
@@ -73,136 +65,86 @@ def list_unannotated_since(client, project_id: int, listed: tuple[str, list[dict
 
 
 def repredict(client, project, layers: tuple[str, ...], model_dir: Path, version: str, device: str, sub: Sub,
-              update_data: bool = True, pretagged: dict[int, dict] | None = None,
-              module=None, listed: tuple[str, list[dict]] | None = None) -> dict:
+              pretagged: dict[int, dict] | None = None, module=None,
+              listed: tuple[str, list[dict]] | None = None) -> dict:
     """Re-predict every unannotated task with the model in `model_dir` (see the module docstring).
 
-    Per task, idempotent: its data is updated unless it already holds this version's sentence (or the same
-    sentence), and a prediction is added unless one of this version exists, so a resumed run only finishes what is
-    missing. `pretagged`: task id -> what `prepare` made of it ahead, with the sha1 of the `conllu` it was made from
-    (used only while the task's `conllu` is still that one). `module`: where REPREDICT_BATCH and
-    CHECK_EVERY are read (tests make them small through annotate.retrain). `listed`: (server time, tasks) of a
-    listing made ahead in this same run (nothing of this round was written since), brought up to date with the
-    tasks updated since instead of listing again; a deleted task is then simply left out by the checks."""
+    Per task, idempotent: a prediction is added unless one of this version exists, so a resumed run only finishes
+    what is missing. `pretagged`: task id -> what `prepare` made of it ahead, with the sha1 of the `conllu` it was
+    made from (used only while the task's `conllu` is still that one). `module`: where REPREDICT_BATCH is read
+    (tests make it small through annotate.retrain). `listed`: (server time, tasks) of a listing made ahead in this
+    same run (nothing of this round was written since), brought up to date with the tasks updated since instead of
+    listing again; a deleted task is then simply left out by the checks."""
     from mudawwana.annotate.config import build_config
 
     batch_size = getattr(module, "REPREDICT_BATCH", REPREDICT_BATCH)
-    check_every = getattr(module, "CHECK_EVERY", CHECK_EVERY)
     started = time.monotonic()
     total, todo = list_unannotated_since(client, project.id, listed) if listed else list_unannotated(client, project.id)
     counts = {"tasks": total, "unannotated": len(todo), "annotated_untouched": total - len(todo),
-              "updated": 0, "unchanged": [], "predictions_added": 0, "already_done": 0, "annotated_meanwhile": 0,
-              "not_repredicted": [], "tagged_ahead": 0, "tagged_here": 0, "task_data_updated": update_data,
-              "update_seconds": 0.0}
+              "predictions_added": 0, "already_done": 0, "annotated_meanwhile": 0, "not_repredicted": [],
+              "tagged_ahead": 0, "tagged_here": 0}
     config = build_config(layers)
     tagger = _Tagger(model_dir, device)
     sub(0, len(todo))
-    with ThreadPoolExecutor(max_workers=PATCH_THREADS, thread_name_prefix="repredict") as pool:
-        for k in range(0, len(todo), batch_size):
-            batch = todo[k:k + batch_size]
-            need = [t for t in batch if not _done(t, version, update_data)]
-            prepared, here = {}, []
-            for t in need:
-                data = t.get("data") or {}
-                if data.get("model_version") == version:
-                    continue  # its data was updated by an interrupted run: _plan_task reads the sentence there
-                entry = (pretagged or {}).get(t["id"])
-                if entry is not None and entry["sha1"] == conllu_sha1(data.get("conllu")) \
-                        and entry["layers"] == list(data.get("layers") or layers):
-                    entry = with_version(entry, version)
-                if entry is not None and "sha1" not in entry:
+    for k in range(0, len(todo), batch_size):
+        batch = todo[k:k + batch_size]
+        need = [t for t in batch if version not in _versions(t)]
+        counts["already_done"] += len(batch) - len(need)
+        prepared, here = {}, []
+        for t in need:
+            data = t.get("data") or {}
+            entry = (pretagged or {}).get(t["id"])
+            if entry is not None and entry["sha1"] == conllu_sha1(data.get("conllu")) \
+                    and entry["layers"] == list(data.get("layers") or layers):
+                entry = with_version(entry, version)
+                if entry is not None:
                     prepared[t["id"]] = entry
-                else:
-                    here.append(t)
-            counts["tagged_ahead"] += len(prepared)
-            if here:
-                done_here = tagger.retag(here, version)
-                for tid, (data, sentence) in done_here.items():
-                    prepared[tid] = prepare(sentence, data, layers, config, version)
-                counts["tagged_here"] += len(done_here)
-            # the data: PATCHes, each CHECK_EVERY tasks checked just before
-            planned: dict[int, tuple] = {}
-            for j in range(0, len(batch), check_every if update_data else len(batch)):
-                chunk = batch[j:j + check_every] if update_data else batch
-                still = set(split_annotated(client, project.id, [t["id"] for t in chunk])[0])
-                for t in chunk:
-                    if t["id"] in still:
-                        planned[t["id"]] = _plan_task(t, prepared.get(t["id"]), layers, config, version, counts,
-                                                      update_data)
-                patches = [planned[t["id"]] for t in chunk if planned.get(t["id"]) and planned[t["id"]][1]]
-                t0 = time.monotonic()
-                for _ in pool.map(lambda w: update_task_data(client, w[0], w[1]), patches):
-                    pass
-                counts["update_seconds"] += time.monotonic() - t0
-                counts["updated"] += len(patches)
-                if update_data and j + check_every < len(batch):  # (the batch's end: once its predictions are in)
-                    sub(k + j + len(chunk), len(todo))
-            # the predictions: one request for the batch (~0.5 s a request, whatever its size), right after one
-            # more check of the batch (with data updates, the first tasks were checked a few seconds ago)
-            still = set(split_annotated(client, project.id, list(planned))[0]) if update_data else set(planned)
-            counts["annotated_meanwhile"] += sum(1 for t in batch if t["id"] not in still)
-            predictions = [planned[tid][2] for tid in planned if tid in still and planned[tid] and planned[tid][2]]
-            counts["predictions_added"] += import_predictions(client, project.id, predictions)
-            sub(k + len(batch), len(todo))
+                    continue
+            here.append(t)
+        counts["tagged_ahead"] += len(prepared)
+        if here:
+            done_here = tagger.retag(here, version)
+            for tid, (data, sentence) in done_here.items():
+                prepared[tid] = prepare(sentence, data, layers, config, version)
+            counts["tagged_here"] += len(done_here)
+        # one check of the batch's annotation rows, right before its predictions go in (one request)
+        still = set(split_annotated(client, project.id, [t["id"] for t in need])[0]) if need else set()
+        counts["annotated_meanwhile"] += len(need) - len(still)
+        predictions = [p for t in need if t["id"] in still
+                       and (p := _prediction(t["id"], prepared.get(t["id"]), version, counts)) is not None]
+        counts["predictions_added"] += import_predictions(client, project.id, predictions)
+        sub(k + len(batch), len(todo))
     counts["annotated_untouched"] += counts["annotated_meanwhile"]
-    counts["update_seconds"] = round(counts["update_seconds"], 1)
     set_model_version(client, project.id, version)
     counts["project_model_version"] = version
     counts["seconds"] = round(time.monotonic() - started, 1)
     return counts
 
 
-def _done(task: dict, version: str, update_data: bool) -> bool:
-    """Re-predicted by an earlier, interrupted run: it has this version's prediction (and data, if updated)."""
-    return version in _versions(task) and (not update_data or (task.get("data") or {}).get("model_version") == version)
-
-
-def _plan_task(t: dict, entry: dict | None, layers, config: str, version: str, counts: dict,
-               update_data: bool = True) -> tuple[int, dict | None, dict | None] | None:
-    """(task id, its new data or None, its new prediction or None) for one task (`entry`: what `prepare` made of
-    it); None when nothing is written."""
-    if _done(t, version, update_data):
-        counts["already_done"] += 1
-        return None
-    data = t.get("data") or {}
-    if entry is None and data.get("model_version") == version:
-        sentence = task_sentence(data)  # updated by an interrupted run: its prediction may be missing
-        if sentence is not None:
-            entry = prepare(sentence, data, layers, config, version)
-    if entry is None:
-        counts["not_repredicted"].append(t["id"])
-        return None
-    if entry["errors"] or not entry["words_kept"]:
+def _prediction(task_id: int, entry: dict | None, version: str, counts: dict) -> dict | None:
+    """The new prediction of one task (`entry`: what `prepare` made of it), its sentence carried; None when the
+    task cannot be re-predicted (reported)."""
+    if entry is None or entry["errors"] or not entry["words_kept"]:
         # the words view must stay the same: an annotator may have the task open
-        counts["not_repredicted"].append(t["id"])
-        log.warning("task %s: not re-predicted (%s)", t["id"], "; ".join(entry["errors"]) or "its words changed")
+        counts["not_repredicted"].append(task_id)
+        why = "its CoNLL-U cannot be read" if entry is None else "; ".join(entry["errors"]) or "its words changed"
+        log.warning("task %s: not re-predicted (%s)", task_id, why)
         return None
-    new_data = None
-    if update_data and data.get("model_version") != version:
-        if entry["same"]:
-            counts["unchanged"].append(t["id"])  # the data already holds this very sentence: nothing to update
-        else:
-            new_data = {**data, "conllu": entry["conllu"], "model_version": version}
-    prediction = None
-    if version not in _versions(t):  # (present: its data was missing after an interrupted run)
-        prediction = {"task": t["id"], "result": entry["result"], "model_version": version}
-    if new_data is None and prediction is None:
-        return None
-    return t["id"], new_data, prediction
+    return {"task": task_id, "result": with_sentence(entry["result"], entry["conllu"]), "model_version": version}
 
 
 def prepare(sentence: Sentence, data: dict, layers, config: str, version: str) -> dict:
-    """What re-predicting writes for one task whose sentence the new model tagged (version `version`): the task's
-    new CoNLL-U, its prediction's result, the validation errors, whether its words view is kept and whether the
-    stored sentence is already this one. JSON, so the second process can make it (with version PENDING)."""
+    """What re-predicting writes for one task whose sentence the new model tagged (version `version`): the
+    sentence's CoNLL-U, its prediction's result (checked against the config before the sentence item is added),
+    the validation errors and whether its words view is kept. JSON, so the second process can make it (with
+    version PENDING)."""
     from mudawwana.annotate.tasks import sentence_to_task, validate_task
 
     task_layers = tuple(data.get("layers") or layers)
     task = sentence_to_task(sentence, layers=task_layers, model_version=version)
     return {"conllu": task["data"]["conllu"], "result": task["predictions"][0]["result"],
             "errors": validate_task(config, task), "layers": list(task_layers),
-            "words_kept": task["data"]["words"] == data.get("words") and task["data"]["text"] == data.get("text"),
-            "same": _same_sentence(data.get("conllu"), task["data"]["conllu"], version)}
+            "words_kept": task["data"]["words"] == data.get("words") and task["data"]["text"] == data.get("text")}
 
 
 def with_version(entry: dict, version: str) -> dict | None:
@@ -213,15 +155,6 @@ def with_version(entry: dict, version: str) -> dict | None:
     out = {k: v for k, v in entry.items() if k != "sha1"}
     out["conllu"] = entry["conllu"].replace(pending, f"# {META_MODEL_VERSION} = {version}\n", 1)
     return out
-
-
-def _same_sentence(stored: str | None, new: str, version: str) -> bool:
-    """Whether the stored CoNLL-U is the new one but for the model_version comment."""
-    old = task_sentence({"conllu": stored}) if stored else None
-    if old is None:
-        return False
-    old.set_meta(META_MODEL_VERSION, version)
-    return format_sentence(old) == new
 
 
 def unannotated(task: dict) -> bool:

@@ -226,7 +226,10 @@ def _interface(config: str) -> tuple[LabelInterface, frozenset[str]]:
 
 def validate_task(config: str, task: dict) -> list[str]:
     """Client-side check of a task against a config (the server only logs invalid predictions): the SDK's
-    prediction validation plus what it does not check (data keys, offsets, relation labels)."""
+    prediction validation plus what it does not check (data keys, offsets, relation labels, the sentence a
+    prediction carries)."""
+    from .prediction_sentence import base_task_data, carried_conllu, strip
+
     li, relation_labels = _interface(config)
     errors: list[str] = []
     data = task.get("data", {})
@@ -234,6 +237,11 @@ def validate_task(config: str, task: dict) -> list[str]:
         if obj.value_is_variable and not isinstance(data.get(obj.value_name), str):
             errors.append(f"data has no text for ${obj.value_name}")
     for p, prediction in enumerate(task.get("predictions", [])):
+        carried = carried_conllu(prediction.get("result"))
+        if carried is not None:  # the sentence it was tagged as (annotate/prediction_sentence.py): not a control's
+            prediction = {**prediction, "result": strip(prediction["result"])}
+            if carried != data.get("conllu") and base_task_data(data, carried) is data:
+                errors.append(f"prediction {p}: the sentence it carries is not one of the task's words view")
         for err in li.validate_prediction(prediction, return_errors=True):
             # the SDK appends a relation's error list as one item
             errors.extend(f"prediction {p}: {e}" for e in (err if isinstance(err, list) else [err]))

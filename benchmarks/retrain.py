@@ -1,7 +1,7 @@
 """What a retraining round costs next to training alone, and what it gains, over several rounds.
 
     .venv/bin/python benchmarks/retrain.py [--size small] [--rounds 3] [--per-round 200] [--base 300]
-                                           [--threads 1] [--predictions-only] [--work DIR] [--url URL --api-key KEY]
+                                           [--threads 1] [--work DIR] [--url URL --api-key KEY]
 
 On the bundled sample: a model of --size is trained on its first --base sentences (BASE); the other sentences
 are tagged by it (their CoNLL-U, without re-tokenizing) and pushed to a fresh project with every layer. Each
@@ -9,9 +9,8 @@ round, annotators "submit" the gold annotation of the next --per-round sentences
 `retrain` round runs (pull + train + evaluate + install + re-predict), timed per step. Right after it, train()
 alone runs on exactly the round's training and dev files: the ratio round / train alone is the loop's cost
 (goal <= 1.10); "overhead" is the same measured inside the round (its steps other than training, over its
-training), free of the noise between two trainings, and "predictions only" is that overhead without the
-per-task data updates (what `retrain --predictions-only` skips; `--predictions-only` runs the rounds that way, so
-it is measured rather than subtracted). Each round's record also says what the second process did
+training), free of the noise between two trainings, split into its steps (pull, waiting for the second process,
+re-predict, the rest). Each round's record also says what the second process did
 (`tagged_ahead`, `scored_ahead`: annotate/retrain_ahead.py) and whether NER was trained. The gain per round is the round's own
 held-out comparison (previous vs new model on the corrected test documents so far); at the end every round's
 model and BASE's are also scored on the last round's held-out set, the largest, so the rounds can be read on
@@ -60,7 +59,6 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=300, help="sentences of the sample BASE holds")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=None)
-    parser.add_argument("--predictions-only", action="store_true", help="rounds as `retrain --predictions-only`")
     parser.add_argument("--work", type=Path, default=None, help="keep the models and data here")
     parser.add_argument("--url")
     parser.add_argument("--api-key")
@@ -115,7 +113,7 @@ def run(client, work: Path, args) -> dict:
     model_dir = work / "models" / "news"
     kept = work / "rounds"
     kept.mkdir(exist_ok=True)
-    results = {"size": args.size, "predictions_only": args.predictions_only, "base_sentences": len(base),
+    results = {"size": args.size, "base_sentences": len(base),
                "pushed": pushed.imported,
                "base_training_seconds": base_seconds, "rounds": []}
     for k in range(1, args.rounds + 1):
@@ -138,8 +136,7 @@ def run(client, work: Path, args) -> dict:
         say(f"round {k}: {k * args.per_round} corrected sentences; retrain ...")
         started = time.monotonic()
         result = retrain(client, title, base_file, model_dir, size=args.size, previous_model=base_model,
-                         threads=args.threads, max_steps=args.max_steps, min_new=1, progress=hook,
-                         predictions_only=args.predictions_only)
+                         threads=args.threads, max_steps=args.max_steps, min_new=1, progress=hook)
         round_wall = round(time.monotonic() - started, 1)
         say(f"  {result.message}")
         say("  train() alone on the same data ...")
@@ -159,14 +156,7 @@ def run(client, work: Path, args) -> dict:
             "ratio": round(round_wall / alone, 3),
             # what the loop adds to the round's own training (same run, no noise between two trainings)
             "overhead": round((round_wall - r["seconds"]["train"]) / r["seconds"]["train"], 3),
-            # the same without the per-task data updates (what `--predictions-only` skips)
-            "overhead_predictions_only": round((round_wall - r["seconds"]["train"]
-                                                - (r.get("repredicted") or {}).get("update_seconds", 0))
-                                               / r["seconds"]["train"], 3),
-            "data_update_seconds": (r.get("repredicted") or {}).get("update_seconds", 0),
             "repredicted_tasks": (r.get("repredicted") or {}).get("unannotated", 0),
-            "data_updated_tasks": (r.get("repredicted") or {}).get("updated", 0),
-            "unchanged_tasks": len((r.get("repredicted") or {}).get("unchanged", [])),
             "tagged_ahead": (r.get("repredicted") or {}).get("tagged_ahead", 0),
             "scored_ahead": r.get("scored_ahead"),
             "ner": r.get("ner"),
@@ -195,12 +185,12 @@ def _gain(scores: dict, key: str):
 def summary(results: dict) -> None:
     say("")
     say(f"{results['size']} models, BASE {results['base_sentences']} sentences, {results['pushed']} tasks pushed")
-    say("round  corrections  held-out  round s  train alone s  ratio  overhead  (predictions only)  re-predicted  "
+    say("round  corrections  held-out  round s  train alone s  ratio  overhead  re-predicted  "
         + "  ".join(f"{s} gain" for s in SHOWN))
     for r in results["rounds"]:
         say(f"{r['round']:>5}  {r['corrections']:>11}  {r['heldout_sentences']:>8}  {r['round_seconds']:>7}  "
             f"{r['train_alone_seconds']:>13}  {r['ratio']:>5}  {r['overhead']:>8.1%}  "
-            f"{r['overhead_predictions_only']:>18.1%}  {r['repredicted_tasks']:>12}  "
+            f"{r['repredicted_tasks']:>12}  "
             + "  ".join(f"{'-' if r['gain'][s] is None else format(r['gain'][s], '+.2f'):>{len(s) + 5}}"
                         for s in SHOWN)
             + f"   steps: {r['steps_seconds']}")

@@ -46,11 +46,6 @@ def retrain(
     threads: Optional[int] = typer.Option(None, "--threads", min=1,
                                           help="torch CPU threads (default: torch's; 1 on a busy machine)."),
     device: Device = typer.Option(Device.cpu, "--device", help="Where the re-predicting tagger runs."),
-    predictions_only: bool = typer.Option(False, "--predictions-only",
-                                          help="Add the new predictions without updating each task's CoNLL-U: "
-                                               "one request per 500 tasks instead of one per task, but the columns "
-                                               "the interface does not show (XPOS, FEATS; heads and relations "
-                                               "without the deps layer) stay the previous model's."),
     url: Optional[str] = LS_URL_OPTION,
     api_key: Optional[str] = LS_API_KEY_OPTION,
 ) -> None:
@@ -76,7 +71,6 @@ def retrain(
         result = run_round(client, project, base, output, size=size.value, min_new=min_new, force=force,
                            policy=policy.value, previous_model=model_dir, dev=dev, ratios=split_ratios,
                            max_steps=max_steps, threads=threads, device=device.value,
-                           predictions_only=predictions_only,
                            progress=lambda description, done, total: advance(done, total, description))
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)

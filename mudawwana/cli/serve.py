@@ -35,8 +35,6 @@ def serve(
     policy: Policy = typer.Option(Policy.latest, "--policy", help="Which annotation makes a corrected sentence."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Cap on each model's update steps."),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="torch CPU threads for training."),
-    predictions_only: bool = typer.Option(False, "--predictions-only", help="Rounds add predictions without "
-                                          "updating the tasks' CoNLL-U (see `retrain --help`)."),
     device: Device = typer.Option(Device.cpu, "--device", help="Where the model runs."),
     basic_auth_user: Optional[str] = typer.Option(None, "--basic-auth-user", envvar="MUDAWWANA_BACKEND_USER",
                                                   help="Require HTTP basic auth with this user (Label Studio's "
@@ -69,8 +67,7 @@ def serve(
     for name in ("mudawwana.annotate.ml_backend", "mudawwana.annotate.ml_backend_app", "mudawwana.annotate.retrain"):
         logging.getLogger(name).setLevel(logging.INFO)
     training = TrainingSettings(base=base, size=size.value, min_new=min_new, force=force, policy=policy.value,
-                                max_steps=max_steps, threads=threads, predictions_only=predictions_only,
-                                every=train_every)
+                                max_steps=max_steps, threads=threads, every=train_every)
     console.print(f"loading {model_dir} ...", highlight=False)
     backend = StanzaBackend(model_dir, device=device.value, url=url, api_key=api_key, training=training)
     auth = (basic_auth_user, basic_auth_password) if basic_auth_user else None

@@ -32,6 +32,7 @@ import pytest
 from mudawwana.annotate.client import StudioError, connect, get_json, request
 from mudawwana.annotate.config import build_config
 from mudawwana.annotate.ml_backend import BACKEND_TITLE, StanzaBackend, TrainingSettings, predict_tasks
+from mudawwana.annotate.prediction_sentence import carried_conllu
 from mudawwana.annotate.ml_backend_connect import (PASSWORD_ENV, backend_health, connect_backend,
                                                    loopback_backends_allowed, start_backend)
 from mudawwana.annotate.projects import import_tasks, list_tasks
@@ -40,7 +41,7 @@ from mudawwana.annotate.push import push_corpus
 from mudawwana.annotate.retrain import load_rounds
 from mudawwana.annotate.server import free_port, start_label_studio
 from mudawwana.annotate.tasks import display_words, prediction_result, sentence_to_task, validate_task
-from mudawwana.corpus.conllu_io import read_conllu, write_conllu
+from mudawwana.corpus.conllu_io import parse_conllu, read_conllu, write_conllu
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "corpus" / "data" / "ar_pud-sample.conllu"
@@ -94,6 +95,11 @@ def test_predictions_are_push_s_and_the_model_loads_once(tiny_model_dir, sample,
     for task, item in zip(pushed, answer["results"]):  # a pushed task: its own words, tagged again
         assert item["model_version"] == backend.model_version and item["result"]
         assert not validate_task(config, {"data": task["data"], "predictions": [item]})
+        # it carries the new sentence (what the config hides is pulled from it): same words, the backend's version
+        [carried] = parse_conllu(carried_conllu(item["result"]))
+        [stored] = parse_conllu(task["data"]["conllu"])
+        assert [w.form for w in carried.words] == [w.form for w in stored.words]
+        assert carried.get_meta("model_version") == backend.model_version
     assert len(written) == 9  # every raw task's data, each request
     for (task_id, data, meta), task, item in zip(written[-3:], raw, answer["results"][4:]):
         assert task_id == task["id"] and meta["sent_id"] == data["sent_id"] == f"ls3-task{task_id}"

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from mudawwana.annotate.edit_rates import build_report, edit_rates
+from mudawwana.annotate.prediction_sentence import carried_conllu
 from mudawwana.annotate.projects import list_tasks
 from mudawwana.annotate.push import push_corpus
 from mudawwana.annotate.pull import pull_corpus
@@ -117,9 +118,7 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
     assert record["repredicted"]["unannotated"] == 40 and record["repredicted"]["annotated_untouched"] == 80, \
         (record["repredicted"], [d for d in seen if d.startswith("re-predict")])
     rp = record["repredicted"]
-    unchanged = set(rp["unchanged"])  # the new tagging is the stored sentence: its data is left as it is
-    assert rp["already_done"] + rp["updated"] + len(unchanged) == 40 and rp["already_done"] <= 16
-    assert rp["predictions_added"] == 24 and not rp["not_repredicted"]
+    assert rp["already_done"] == 16 and rp["predictions_added"] == 24 and not rp["not_repredicted"]
     # tagged on the second process while the tokenizer trained, scored there too
     assert rp["tagged_ahead"] == 40 - rp["already_done"] and rp["tagged_here"] == 0
     assert record["scored_ahead"] == ["previous", "new"]
@@ -148,28 +147,24 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
     assert data["train"]["sentences"] == 270 + data["corrections_train"]["sentences"]
     assert not any(work_dir_for(model_dir).glob("round-*"))  # the round's folder is gone once it is recorded
 
-    # Label Studio: the project shows the new model; the 40 unannotated tasks carry its prediction and its
-    # tagging (same words); the 80 annotated tasks are exactly as they were
+    # Label Studio: the project shows the new model; the 40 unannotated tasks carry its prediction, which
+    # carries its tagging of the task's words (their data is not written); the 80 annotated tasks are exactly
+    # as they were
     assert client.projects.get(pushed.project_id).model_version == new_version
     after = _snapshot(client, pushed.project_id)
+    retaggers = load_retaggers(model_dir)
     for tid, task in after.items():
         if tid in annotated_ids:
             assert task == before[tid]
-        else:
-            assert task["versions"] == {tiny_version, new_version}
-            assert task["data"]["words"] == before[tid]["data"]["words"]
-            [s] = parse_conllu(task["data"]["conllu"])
-            [old] = parse_conllu(before[tid]["data"]["conllu"])
-            assert [w.form for w in s.words] == [w.form for w in old.words]
-            if tid in unchanged:
-                assert task["data"] == before[tid]["data"]
-                continue
-            assert task["data"]["model_version"] == new_version
-            assert s.get_meta("model_version") == new_version
-            # every column is the new model's: its tagging of the task's words, its NER on the task's tokens
-            [expected] = parse_conllu(before[tid]["data"]["conllu"])
-            retag_sentences(load_retaggers(model_dir), [expected], new_version)
-            assert format_sentence(s) == format_sentence(expected)
+            continue
+        assert task["versions"] == {tiny_version, new_version} and task["data"] == before[tid]["data"]
+        assert task["carried"][tiny_version] is None  # push's prediction: the task's conllu is its sentence
+        [s] = parse_conllu(task["carried"][new_version])
+        assert s.get_meta("model_version") == new_version
+        # every column is the new model's: its tagging of the task's words, its NER on the task's tokens
+        [expected] = parse_conllu(before[tid]["data"]["conllu"])
+        retag_sentences(retaggers, [expected], new_version)
+        assert format_sentence(s) == format_sentence(expected)
 
     # a second round with nothing new does nothing (the CLI, as cron runs it)
     env = dict(os.environ, LABEL_STUDIO_URL=studio.url, LABEL_STUDIO_API_KEY=studio.api_key, OMP_NUM_THREADS="1")
@@ -209,8 +204,9 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert rounds_path_for(model_dir).is_file()
 
-    # a re-predicted task pulls as any task does: its new prediction accepted as it is gives back its sentence
-    tid = next(t for t in sorted(after) if t not in annotated_ids and t not in unchanged)
+    # a re-predicted task pulls as any task does: its new prediction accepted as it is gives back the new
+    # model's sentence, every column (XPOS and FEATS, which the interface does not show, included)
+    tid = next(t for t in sorted(after) if t not in annotated_ids)
     [p] = [p for p in client.predictions.list(task=tid) if p.model_version == new_version]
     client.annotations.create(tid, result=p.result)
     pulled = tmp_path / "pulled.conllu"
@@ -218,7 +214,8 @@ def test_a_round_retrains_repredicts_and_is_measured(ls_client, studio, project_
     [s] = [s for s in read_conllu(pulled) if s.sent_id == after[tid]["data"]["sent_id"]]
     for key in ("annotation_status", "annotators", "agreement"):
         s.set_meta(key, None)
-    assert format_sentence(s) == after[tid]["data"]["conllu"] and s.get_meta("model_version") == new_version
+    assert format_sentence(s) == after[tid]["carried"][new_version] != after[tid]["data"]["conllu"]
+    assert s.get_meta("model_version") == new_version
 
 
 def _with_silver_entities(sentence):
@@ -240,10 +237,13 @@ def _with_silver_entities(sentence):
 
 
 def _snapshot(client, project_id: int) -> dict:
-    """Per task: its data, the model versions of its predictions, its annotations (ids and results)."""
+    """Per task: its data, the model versions of its predictions (and the sentence each carries), its
+    annotations (ids and results)."""
     out = {}
     for t in list_tasks(client, project_id, include=None, fields="all", page_size=500):
-        out[t["id"]] = {"data": t["data"], "versions": {p["model_version"] for p in t.get("predictions") or []},
+        predictions = t.get("predictions") or []
+        out[t["id"]] = {"data": t["data"], "versions": {p["model_version"] for p in predictions},
+                        "carried": {p["model_version"]: carried_conllu(p["result"]) for p in predictions},
                         "predictions": sorted(p["id"] for p in t.get("predictions") or []),
                         "annotations": sorted((a["id"], json.dumps(a["result"], sort_keys=True))
                                               for a in t.get("annotations") or [])}
@@ -332,7 +332,7 @@ def test_a_worse_model_changes_nothing_and_other_options_start_over(ls_client, s
     from mudawwana.cli import app
 
     shown = CliRunner().invoke(app, ["retrain", "--project", project_title, "--base", str(base), "-o", str(model_dir),
-                                     "--size", "small", "--force", "--predictions-only", "--url", studio.url,
+                                     "--size", "small", "--force", "--url", studio.url,
                                      "--api-key", studio.api_key])
     assert shown.exit_code == 0, shown.output
     said = " ".join(shown.output.split())  # rich wraps at the runner's 80 columns
@@ -347,7 +347,7 @@ def test_a_worse_model_changes_nothing_and_other_options_start_over(ls_client, s
     after = _snapshot(client, pushed.project_id)
     assert sum(1 for t in after.values() if version in t["versions"]) == 10
     assert all(after[tid] == before[tid] for tid in before if before[tid]["annotations"])
-    # --predictions-only: the tasks' data (their CoNLL-U) is left as it was; no entities: NER is said not trained
+    # the tasks' data (their CoNLL-U) is left as it was; no entities: NER is said not trained
     assert all(after[tid]["data"] == before[tid]["data"] for tid in before)
-    assert forced["repredicted"]["updated"] == 0 and forced["repredicted"]["predictions_added"] == 10
+    assert forced["repredicted"]["predictions_added"] == 10
     assert "NER not trained: the project has no ner layer" in said
