@@ -403,8 +403,9 @@ def import_predictions(client, project_id: int, predictions: list[dict]) -> int:
     """Create predictions on existing tasks, one request for the batch: each item is
     `{"task": id, "result": [...], "model_version": "...", "score": optional}`. Returns how many were created.
 
-    No retries: a resent batch that had reached the server would add each prediction twice. Label Studio does
-    not validate them (docs/label-studio.md): validate client-side first (annotate/tasks.py validate_task)."""
+    No retries: a resent batch that had reached the server would add each prediction twice. Label Studio 1.23
+    leaves out, logging only, a prediction whose items name no control of the config (docs/label-studio.md):
+    validate client-side first (annotate/tasks.py validate_task) and compare the count."""
     if not predictions:
         return 0
     body = json.dumps(predictions, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -309,6 +309,11 @@ def _start_round(client, project, state: dict, settings: dict, base: Path, dev, 
         result.status = "nothing-new"
         result.message = (f"{new} new or changed corrected sentences {since} (of {len(corrections)}), fewer "
                           f"than --min-new {min_new}: nothing to do")
+        last = (state["rounds"][-1].get("repredicted") or {}) if state["rounds"] else {}
+        if last.get("not_repredicted"):  # said by every run, not only by the round that left them
+            result.notes.append(f"round {state['rounds'][-1]['round']} left {len(last['not_repredicted'])} "
+                                "unannotated task(s) without its model's prediction (see rounds.json, "
+                                "repredicted.not_repredicted)")
         return None
 
     trainable, left_out = _trainable(corrections)
@@ -622,6 +627,11 @@ def _result(result: RoundResult, current: dict) -> RoundResult:
         result.message = (f"round {current['round']}: {current['decision']}; nothing changed in Label Studio "
                           f"(the project keeps {current['previous_model']['model_version']}; --force deploys "
                           "a worse model)")
+    missed = (current.get("repredicted") or {}).get("not_repredicted") or []
+    if missed:  # (a rerun of the round tries them again, and says so again)
+        result.notes.append(f"{len(missed)} unannotated task(s) not re-predicted (their CoNLL-U cannot be read, "
+                            "their words would change, or Label Studio refused the prediction; see the log): "
+                            + ", ".join(map(str, missed[:20])) + (" ..." if len(missed) > 20 else ""))
     shown, compared = current.get("project_model_version"), current["previous_model"]["model_version"]
     if shown and compared and shown != compared:
         result.notes.append(f"the project showed predictions of {shown}, but the model compared with is {compared} "

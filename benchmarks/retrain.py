@@ -135,7 +135,9 @@ def run(client, work: Path, args) -> dict:
 
         say(f"round {k}: {k * args.per_round} corrected sentences; retrain ...")
         started = time.monotonic()
-        result = retrain(client, title, base_file, model_dir, size=args.size, previous_model=base_model,
+        # BASE's model pre-annotated the project; later rounds compare with the model the last round deployed
+        result = retrain(client, title, base_file, model_dir, size=args.size,
+                         previous_model=base_model if k == 1 else None,
                          threads=args.threads, max_steps=args.max_steps, min_new=1, progress=hook)
         round_wall = round(time.monotonic() - started, 1)
         say(f"  {result.message}")

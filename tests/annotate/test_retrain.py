@@ -37,6 +37,7 @@ SAMPLE = REPO / "corpus" / "data" / "ar_pud-sample.conllu"
 LAYERS = ("upos", "lemma", "seg", "deps", "ner")
 BIN = Path(sys.executable).parent
 retrain_module = importlib.import_module("mudawwana.annotate.retrain")  # the module (for its batch size)
+repredict_module = importlib.import_module("mudawwana.annotate.retrain_repredict")
 
 
 class Killed(BaseException):
@@ -331,6 +332,18 @@ def test_a_worse_model_changes_nothing_and_other_options_start_over(ls_client, s
 
     from mudawwana.cli import app
 
+    # ... with one prediction the server's config check refuses (an item naming no control): reported, not lost
+    refused = min(tid for tid in before if not before[tid]["annotations"])
+    real_prediction = repredict_module._prediction
+
+    def one_refused(task_id, *args):
+        made = real_prediction(task_id, *args)
+        if task_id == refused:
+            made["result"] = [*made["result"], {"from_name": "no_such_control", "to_name": "text", "type": "labels",
+                                                "value": {"start": 0, "end": 1, "labels": ["X"]}}]
+        return made
+
+    monkeypatch.setattr(repredict_module, "_prediction", one_refused)
     shown = CliRunner().invoke(app, ["retrain", "--project", project_title, "--base", str(base), "-o", str(model_dir),
                                      "--size", "small", "--force", "--url", studio.url,
                                      "--api-key", studio.api_key])
@@ -345,9 +358,13 @@ def test_a_worse_model_changes_nothing_and_other_options_start_over(ls_client, s
     version = forced["new_model"]["model_version"]
     assert client.projects.get(pushed.project_id).model_version == version
     after = _snapshot(client, pushed.project_id)
-    assert sum(1 for t in after.values() if version in t["versions"]) == 10
+    assert sum(1 for t in after.values() if version in t["versions"]) == 9 and version not in after[refused]["versions"]
+    assert forced["repredicted"]["not_repredicted"] == [refused]
+    assert "1 unannotated task(s) not re-predicted" in said and str(refused) in said
     assert all(after[tid] == before[tid] for tid in before if before[tid]["annotations"])
     # the tasks' data (their CoNLL-U) is left as it was; no entities: NER is said not trained
     assert all(after[tid]["data"] == before[tid]["data"] for tid in before)
-    assert forced["repredicted"]["predictions_added"] == 10
+    assert forced["repredicted"]["predictions_added"] == 9
     assert "NER not trained: the project has no ner layer" in said
+    again = retrain(client, project_title, base, model_dir, size="small")  # nothing new: still said
+    assert again.status == "nothing-new" and any("round 2 left 1 unannotated task(s)" in n for n in again.notes)
