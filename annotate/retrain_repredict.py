@@ -30,7 +30,7 @@ from typing import Callable
 
 from mudawwana.annotate.prediction_sentence import with_sentence
 from mudawwana.annotate.projects import (count_tasks, import_predictions, list_tasks, set_model_version,
-                                         split_annotated, unannotated_query, updated_after)
+                                         split_annotated, tasks_by_id, unannotated_query, updated_after)
 from mudawwana.corpus.conllu_io import parse_conllu
 from mudawwana.corpus.data_model import META_MODEL_VERSION, Sentence
 
@@ -127,9 +127,7 @@ def repredict(client, project, layers: tuple[str, ...], model_dir: Path, version
 def _refused(client, project_id: int, task_ids: list[int], version: str, counts: dict) -> None:
     """The server created fewer predictions than it was sent (Label Studio 1.23 leaves out, logging only, a
     prediction its config check refuses): which tasks still lack this version's, reported, never silently."""
-    query = {"selectedItems": {"all": False, "included": task_ids}}
-    listed = list_tasks(client, project_id, fields="all", page_size=len(task_ids),
-                        include="id,predictions_model_versions", query=query)
+    listed = tasks_by_id(client, project_id, task_ids, include="id,predictions_model_versions")
     missing = sorted(t["id"] for t in listed if version not in _versions(t))
     counts["not_repredicted"].extend(missing)
     log.warning("Label Studio refused the prediction of %d task(s) (see its log): %s", len(missing),
